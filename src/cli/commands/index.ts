@@ -1,0 +1,5 @@
+// Every module registers its subcommands on the root program. Keep one module per concept.
+import type { Command } from 'commander';
+import { registerInfo } from './info.ts';
+
+export const commandModules: Array<(program: Command) => void> = [registerInfo];

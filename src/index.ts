@@ -1,0 +1,6 @@
+/**
+ * cocoda public API. Each concept folder exports its public surface here.
+ */
+export { CocodaError, argError } from './errors.ts';
+export { backendInfo } from './native/loader.ts';
+export type { BackendInfo } from './native/loader.ts';
