@@ -1,5 +1,6 @@
 // Every module registers its subcommands on the root program. Keep one module per concept.
 import type { Command } from 'commander';
 import { registerInfo } from './info.ts';
+import { registerBench } from './bench.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo];
+export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench];

@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+
+/**
+ * `cocoda bench <suite>`: benchmark suites. Each suite module adds one subcommand here
+ * (`core`, `retrieval`, ...) with a one-line edit of `benchSuites`.
+ */
+export const benchSuites: Array<(bench: Command) => void> = [];
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks that print ratios measured in one run');
+  for (const add of benchSuites) add(bench);
+}
