@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import { registerRewardBench } from '../../../bench/reward.ts';
 
 /**
  * `cocoda bench <suite>`: benchmark suites. Each suite module adds one subcommand here
  * (`core`, `retrieval`, ...) with a one-line edit of `benchSuites`.
  */
-export const benchSuites: Array<(bench: Command) => void> = [];
+export const benchSuites: Array<(bench: Command) => void> = [registerRewardBench];
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print ratios measured in one run');
