@@ -4,5 +4,4 @@
 export { CocodaError, argError } from './errors.ts';
 export { backendInfo } from './native/loader.ts';
 export type { BackendInfo } from './native/loader.ts';
-export * from './library/index.ts';
 export * from './reward/index.ts';
