@@ -1,0 +1,9 @@
+/**
+ * The type language: AST (./ast.ts), parser, canonical printer, nominal-type registry, subtyping
+ * and unification. See README "Type language".
+ */
+export * from './ast.ts';
+export { parseType, parseSignature, canonicalLiterals } from './parse.ts';
+export type { ParseOptions } from './parse.ts';
+export { printType, printSignature, compareLiterals } from './print.ts';
+export { TypeRegistry, defaultTypeRegistry, registerNominal, RESERVED_TYPE_WORDS } from './registry.ts';
