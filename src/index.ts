@@ -5,4 +5,5 @@ export { CocodaError, argError } from './errors.ts';
 export { backendInfo } from './native/loader.ts';
 export type { BackendInfo } from './native/loader.ts';
 export * from './types/index.ts';
+export * from './library/index.ts';
 export * from './reward/index.ts';

@@ -1,0 +1,12 @@
+/**
+ * The tool library: records, the immutable versioned DAG, edge extraction, DAG kernels,
+ * JSON-Schema import and snapshots.
+ */
+export { normalizeRecord } from './record.ts';
+export type { ToolRecord, ToolExample } from './record.ts';
+export { ToolDag, validateRecord } from './dag.ts';
+export type { ToolInput, ToolNode, LibraryStats, AddFailure, Csr } from './dag.ts';
+export { analyzeBody, JS_GLOBAL_CALLEES, isReservedToolName, IDENTIFIER_RE } from './edges.ts';
+export type { BodyAnalysis } from './edges.ts';
+export { dagKernels, nativeDagKernels, tsDagKernels, checkCsr } from './kernels.ts';
+export type { DagKernels, DagMetrics } from './kernels.ts';
