@@ -28,6 +28,10 @@ import { CocodaError, argError } from '../errors.ts';
 import { normalizeRecord, type ToolExample, type ToolRecord } from './record.ts';
 import { analyzeBody, IDENTIFIER_RE, isReservedToolName } from './edges.ts';
 import { dagKernels } from './kernels.ts';
+import { parseSignature } from '../types/parse.ts';
+import { printSignature } from '../types/print.ts';
+import { defaultTypeRegistry, TypeRegistry } from '../types/registry.ts';
+import type { Signature, Type } from '../types/ast.ts';
 
 /** A record as accepted by mutations: name and signature required, other layers default empty. */
 export type ToolInput = Pick<ToolRecord, 'name' | 'signature'> & Partial<ToolRecord>;
@@ -86,11 +90,57 @@ function checkString(field: string, v: unknown, nonEmpty = false): void {
   if (nonEmpty && v.trim().length === 0) throw argError('range', field, 'a non-empty string', v);
 }
 
+/** Nominal type names a type mentions. */
+function collectNominals(t: Type, out: Set<string>): void {
+  switch (t.kind) {
+    case 'nominal':
+      out.add(t.name);
+      break;
+    case 'list':
+      collectNominals(t.elem, out);
+      break;
+    case 'optional':
+      collectNominals(t.inner, out);
+      break;
+    case 'dict':
+      collectNominals(t.key, out);
+      collectNominals(t.value, out);
+      break;
+    case 'tuple':
+      for (const e of t.elems) collectNominals(e, out);
+      break;
+    case 'record':
+      for (const f of t.fields) collectNominals(f.type, out);
+      break;
+    case 'callable':
+      for (const p of t.params) collectNominals(p, out);
+      collectNominals(t.result, out);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Nominal type names a signature mentions, sorted. */
+export function signatureNominals(sig: Signature): string[] {
+  const out = new Set<string>();
+  for (const p of sig.params) collectNominals(p.type, out);
+  collectNominals(sig.result, out);
+  return [...out].sort();
+}
+
 /**
- * Validates the shape of a record (TypeError/RangeError on a wrong field) and returns a frozen,
- * deep-copied, normalised record. Does not look at other tools.
+ * Validates a record: its shape (TypeError/RangeError on a wrong field) and its signature (parsed
+ * with `registry`, default {@link defaultTypeRegistry}; CocodaError `ERR_TYPE_PARSE`,
+ * `ERR_TYPE_UNKNOWN`, `ERR_TYPE_ARITY` prefixed with the tool name). Returns a frozen, deep-copied,
+ * normalised record whose signature is in canonical form (`printSignature`), and the nominal
+ * types it uses. Does not look at other tools.
  */
-export function validateRecord(input: unknown): Readonly<ToolRecord> {
+export function validateRecord(input: unknown, registry: TypeRegistry = defaultTypeRegistry): Readonly<ToolRecord> {
+  return prepareRecord(input, registry).record;
+}
+
+function prepareRecord(input: unknown, registry: TypeRegistry): { record: Readonly<ToolRecord>; nominals: string[] } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw argError('type', 'record', 'an object', input);
   const r = input as Record<string, unknown>;
   checkString('name', r.name, true);
@@ -116,9 +166,19 @@ export function validateRecord(input: unknown): Readonly<ToolRecord> {
   if (r.origin !== undefined && !ORIGINS.has(r.origin as string)) {
     throw argError('range', f('origin'), `one of ${[...ORIGINS].join(', ')}`, r.origin);
   }
+  let sig: Signature;
+  try {
+    sig = parseSignature(r.signature as string, { registry });
+  } catch (err) {
+    if (err instanceof CocodaError) {
+      throw new CocodaError(`tool "${name}": signature: ${err.message}`, err.code, { ...err.details, tool: name });
+    }
+    throw err;
+  }
   const rec = normalizeRecord(r as ToolInput);
+  rec.signature = printSignature(sig);
   rec.examples = structuredClone(rec.examples);
-  return deepFreeze(rec);
+  return { record: deepFreeze(rec), nominals: signatureNominals(sig) };
 }
 
 interface DagState {
@@ -127,6 +187,8 @@ interface DagState {
   /** Child ids per node, ordered, with multiplicity. */
   children: ReadonlyArray<readonly number[]>;
   index: ReadonlyMap<string, number>;
+  /** Nominal type names the library's signatures have used (sorted; only grows). */
+  nominals: readonly string[];
 }
 
 /** The immutable library version. See the module comment. */
@@ -136,6 +198,7 @@ export class ToolDag {
   readonly #records: ReadonlyArray<Readonly<ToolRecord>>;
   readonly #children: ReadonlyArray<readonly number[]>;
   readonly #index: ReadonlyMap<string, number>;
+  readonly #nominals: readonly string[];
   readonly #csr: Csr;
   readonly #depth: Int32Array;
   readonly #flat: Float64Array;
@@ -149,6 +212,7 @@ export class ToolDag {
     this.#records = s.records;
     this.#children = s.children;
     this.#index = s.index;
+    this.#nominals = Object.freeze([...s.nominals]);
     const n = s.records.length;
     const offsets = new Int32Array(n + 1);
     let m = 0;
@@ -172,7 +236,7 @@ export class ToolDag {
 
   /** An empty library at version 0. */
   static empty(): ToolDag {
-    return new ToolDag({ version: 0, records: [], children: [], index: new Map() });
+    return new ToolDag({ version: 0, records: [], children: [], index: new Map(), nominals: [] });
   }
 
   /**
@@ -183,7 +247,7 @@ export class ToolDag {
     const dag = ToolDag.empty().add(records);
     if (version === undefined) return dag;
     if (!Number.isInteger(version) || version < 0) throw argError('range', 'version', 'a non-negative integer', version);
-    return new ToolDag({ version, records: dag.#records, children: dag.#children, index: dag.#index });
+    return new ToolDag({ version, records: dag.#records, children: dag.#children, index: dag.#index, nominals: dag.#nominals });
   }
 
   /**
@@ -191,7 +255,12 @@ export class ToolDag {
    * lists are trusted for shape but the graph is still checked for range and acyclicity.
    * @internal
    */
-  static fromParts(version: number, records: ReadonlyArray<Readonly<ToolRecord>>, children: ReadonlyArray<readonly number[]>): ToolDag {
+  static fromParts(
+    version: number,
+    records: ReadonlyArray<Readonly<ToolRecord>>,
+    children: ReadonlyArray<readonly number[]>,
+    nominals: readonly string[] = [],
+  ): ToolDag {
     const index = new Map<string, number>();
     records.forEach((r, i) => {
       if (index.has(r.name)) throw new CocodaError(`duplicate tool name "${r.name}"`, 'ERR_DUPLICATE_TOOL', { tool: r.name });
@@ -202,7 +271,30 @@ export class ToolDag {
         if (!Number.isInteger(u) || u < 0 || u >= records.length) throw new CocodaError(`child id ${u} out of range`, 'ERR_UNKNOWN_CHILD');
       }
     }
-    return new ToolDag({ version, records, children, index });
+    return new ToolDag({ version, records, children, index, nominals: [...new Set(nominals)].sort() });
+  }
+
+  /** Nominal type names used by this library's signatures (kept once used, sorted). */
+  get nominalTypes(): readonly string[] {
+    return this.#nominals;
+  }
+
+  /**
+   * A type registry for parsing this library's signatures: the process-wide
+   * `defaultTypeRegistry` plus {@link nominalTypes}. A fresh registry per call.
+   */
+  typeRegistry(): TypeRegistry {
+    return new TypeRegistry([...defaultTypeRegistry.names(), ...this.#nominals]);
+  }
+
+  #withNominals(extra: Iterable<string>): readonly string[] {
+    const set = new Set(this.#nominals);
+    let grew = false;
+    for (const n of extra) if (!set.has(n)) {
+      set.add(n);
+      grew = true;
+    }
+    return grew ? [...set].sort() : this.#nominals;
   }
 
   /** Number of tools. */
@@ -380,7 +472,9 @@ export class ToolDag {
   add(input: ToolInput | readonly ToolInput[]): ToolDag {
     const list = Array.isArray(input) ? (input as readonly ToolInput[]) : [input as ToolInput];
     if (list.length === 0) return this;
-    const recs = list.map((r) => validateRecord(r));
+    const registry = this.typeRegistry();
+    const prepared = list.map((r) => prepareRecord(r, registry));
+    const recs = prepared.map((p) => p.record);
     const index = new Map(this.#index);
     const records = [...this.#records];
     for (const r of recs) {
@@ -391,7 +485,8 @@ export class ToolDag {
     }
     const children = [...this.#children];
     for (const r of recs) children.push(extractChildren(r, index));
-    return new ToolDag({ version: this.version + 1, records, children, index });
+    const nominals = this.#withNominals(prepared.flatMap((p) => p.nominals));
+    return new ToolDag({ version: this.version + 1, records, children, index, nominals });
   }
 
   /**
@@ -405,10 +500,12 @@ export class ToolDag {
     const children = [...this.#children];
     const added: string[] = [];
     const failed: AddFailure[] = [];
+    const registry = this.typeRegistry();
+    const usedNominals: string[] = [];
     for (const raw of input) {
       const tool = typeof (raw as { name?: unknown })?.name === 'string' ? (raw as ToolInput).name : String((raw as { name?: unknown })?.name);
       try {
-        const r = validateRecord(raw);
+        const { record: r, nominals } = prepareRecord(raw, registry);
         checkName(r);
         if (index.has(r.name)) throw duplicateError(r.name, this.#index.has(r.name));
         const id = records.length;
@@ -427,6 +524,7 @@ export class ToolDag {
         }
         records.push(r);
         children.push(ch);
+        usedNominals.push(...nominals);
         added.push(r.name);
       } catch (err) {
         if (err instanceof CocodaError || err instanceof TypeError || err instanceof RangeError) failed.push({ tool, error: err });
@@ -434,7 +532,8 @@ export class ToolDag {
       }
     }
     if (added.length === 0) return { dag: this, added, failed };
-    return { dag: new ToolDag({ version: this.version + 1, records, children, index }), added, failed };
+    const nominals = this.#withNominals(usedNominals);
+    return { dag: new ToolDag({ version: this.version + 1, records, children, index, nominals }), added, failed };
   }
 
   /**
@@ -468,7 +567,7 @@ export class ToolDag {
       records.push(r);
     });
     const children = this.#children.filter((_, i) => !gone.has(i)).map((ch) => ch.map((u) => remap[u]!));
-    return new ToolDag({ version: this.version + 1, records, children, index });
+    return new ToolDag({ version: this.version + 1, records, children, index, nominals: this.#nominals });
   }
 
   /**
@@ -482,8 +581,11 @@ export class ToolDag {
     const records = [...this.#records];
     const children = [...this.#children];
     const seen = new Set<string>();
+    const registry = this.typeRegistry();
+    const used: string[] = [];
     const recs = list.map((raw) => {
-      const r = validateRecord(raw);
+      const { record: r, nominals } = prepareRecord(raw, registry);
+      used.push(...nominals);
       const id = this.#index.get(r.name);
       if (id === undefined) throw new CocodaError(`cannot replace unknown tool "${r.name}"`, 'ERR_UNKNOWN_TOOL', { tool: r.name });
       if (seen.has(r.name)) throw new CocodaError(`tool "${r.name}" appears twice in one replace`, 'ERR_DUPLICATE_TOOL', { tool: r.name });
@@ -493,7 +595,7 @@ export class ToolDag {
       return { r, id };
     });
     for (const { r, id } of recs) children[id] = extractChildren(r, this.#index);
-    return new ToolDag({ version: this.version + 1, records, children, index: this.#index });
+    return new ToolDag({ version: this.version + 1, records, children, index: this.#index, nominals: this.#withNominals(used) });
   }
 }
 

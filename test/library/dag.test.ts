@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ToolDag, type ToolInput } from '../../src/library/dag.ts';
 import { CocodaError } from '../../src/errors.ts';
+import { registerNominal } from '../../src/types/registry.ts';
 
 const F2 = '(float, float) -> float';
 const prim = (name: string, body = `function ${name}(a, b) { return a + b; }`): ToolInput => ({ name, signature: F2, body, origin: 'primitive' });
@@ -164,6 +165,31 @@ describe('ToolDag', () => {
       expect(codeOf(() => dag.replace(prim('ghost')))).toBe('ERR_UNKNOWN_TOOL');
       unchanged();
     });
+
+    it('malformed signatures and unknown types', () => {
+      let err: CocodaError | undefined;
+      try {
+        dag.add({ name: 'x', signature: '(int, float -> float' });
+      } catch (e) {
+        err = e as CocodaError;
+      }
+      expect(err?.code).toBe('ERR_TYPE_PARSE');
+      expect(err?.message).toBe('tool "x": signature: Expected \')\' at column 12 in "(int, float -> float"');
+      expect(codeOf(() => dag.add({ name: 'x', signature: '(Gizmo) -> int' }))).toBe('ERR_TYPE_UNKNOWN');
+      unchanged();
+    });
+  });
+
+  it('stores signatures in canonical form and remembers nominal types', () => {
+    const reg = ToolDag.empty().typeRegistry().registerNominal('Gizmo');
+    expect(reg.has('Gizmo')).toBe(true);
+    const dag = ToolDag.empty().add({ name: 'r', signature: '( p : { b:int, a : str } ) ->  float' });
+    expect(dag.record('r')!.signature).toBe('(p: {a: str, b: int}) -> float');
+    expect(dag.nominalTypes).toEqual([]);
+    registerNominal('Gizmo');
+    const g = dag.add({ name: 'g', signature: '(Gizmo) -> int' });
+    expect(g.nominalTypes).toEqual(['Gizmo']);
+    expect(g.typeRegistry().has('Gizmo')).toBe(true);
   });
 
   it('addEach keeps the good records and reports each bad one', () => {
