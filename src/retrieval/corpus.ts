@@ -1,0 +1,164 @@
+/**
+ * A library version as retrieval sees it: the records (ids = array positions), the call edges
+ * (children, with multiplicity, and the reverse parent lists), and lazily built per-version
+ * indexes and token counts. Built once per version and reused by every retrieval on it.
+ */
+import type { ToolRecord } from '../library/record.ts';
+import { CardTokens } from './tokens.ts';
+import type { Layer } from './cards.ts';
+import { argError } from '../errors.ts';
+import type { ToolDag } from '../library/dag.ts';
+
+export interface CorpusSource {
+  records: readonly ToolRecord[];
+  /** Version key for token caches; defaults to a fresh unique key. */
+  version?: string | number;
+  /** `children[i]`: ids that tool i calls, in call order, with multiplicity (Ch(v)). */
+  children?: ReadonlyArray<readonly number[]>;
+  /** Precomputed d(v) and flat(v) (from the library's DAG kernels); computed here otherwise. */
+  depth?: ArrayLike<number>;
+  flat?: ArrayLike<number>;
+}
+
+let fresh = 0;
+
+export class Corpus {
+  readonly records: readonly ToolRecord[];
+  readonly version: string | number;
+  readonly n: number;
+  /** CSR of Ch(v) and of the callers of each tool (deduplicated). */
+  readonly childOffsets: Int32Array;
+  readonly childTargets: Int32Array;
+  readonly parentOffsets: Int32Array;
+  readonly parentTargets: Int32Array;
+  readonly depth: Int32Array;
+  readonly flat: Float64Array;
+  readonly cards: CardTokens;
+  private readonly byName = new Map<string, number>();
+  private flatTotalCache = -1;
+  /** Per-version lazily built structures (indexes), keyed by their builder. */
+  private readonly memo = new Map<string, unknown>();
+
+  constructor(src: CorpusSource, cards?: CardTokens) {
+    this.records = src.records;
+    this.n = src.records.length;
+    this.version = src.version ?? `corpus-${++fresh}`;
+    this.cards = cards ?? new CardTokens();
+    for (let i = 0; i < this.n; i++) {
+      const name = src.records[i]!.name;
+      if (this.byName.has(name)) throw argError('type', `records[${i}].name`, 'unique within a library version', name);
+      this.byName.set(name, i);
+    }
+    const ch = src.children ?? [];
+    this.childOffsets = new Int32Array(this.n + 1);
+    for (let i = 0; i < this.n; i++) this.childOffsets[i + 1] = this.childOffsets[i]! + (ch[i]?.length ?? 0);
+    this.childTargets = new Int32Array(this.childOffsets[this.n]!);
+    const parents: number[][] = Array.from({ length: this.n }, () => []);
+    for (let i = 0; i < this.n; i++) {
+      const c = ch[i] ?? [];
+      for (let j = 0; j < c.length; j++) {
+        const u = c[j]!;
+        if (!Number.isInteger(u) || u < 0 || u >= this.n) throw argError('range', `children[${i}][${j}]`, `a tool id in [0, ${this.n})`, u);
+        this.childTargets[this.childOffsets[i]! + j] = u;
+        const p = parents[u]!;
+        if (p[p.length - 1] !== i) p.push(i);
+      }
+    }
+    this.parentOffsets = new Int32Array(this.n + 1);
+    for (let i = 0; i < this.n; i++) this.parentOffsets[i + 1] = this.parentOffsets[i]! + parents[i]!.length;
+    this.parentTargets = Int32Array.from(parents.flat());
+    if (src.depth && src.flat) {
+      this.depth = Int32Array.from(src.depth);
+      this.flat = Float64Array.from(src.flat);
+    } else {
+      [this.depth, this.flat] = this.metrics();
+    }
+  }
+
+  /**
+   * The retrieval view of a library version: records, call edges, d(v) and flat(v) from the DAG.
+   * Share one `cards` cache only across versions of the same library (it is keyed by version).
+   *
+   * @example
+   * ```ts
+   * import { Corpus, ToolDag } from 'cocoda';
+   * const corpus = Corpus.fromDag(ToolDag.fromRecords(records));
+   * corpus.flatTotal(); // tokens of every card of every tool
+   * ```
+   */
+  static fromDag(dag: ToolDag, cards?: CardTokens): Corpus {
+    const { offsets, targets } = dag.csr();
+    const children: number[][] = [];
+    for (let v = 0; v < dag.size; v++) children.push(Array.from(targets.subarray(offsets[v]!, offsets[v + 1]!)));
+    return new Corpus({ records: dag.records(), version: `dag-${dag.version}`, children, depth: dag.depthArray(), flat: dag.flatArray() }, cards);
+  }
+
+  /** d(v) and flat(v) by memoised DFS (the DAG is acyclic by construction of a library version). */
+  private metrics(): [Int32Array, Float64Array] {
+    const depth = new Int32Array(this.n).fill(-1);
+    const flat = new Float64Array(this.n);
+    const visit = (v: number, guard: number): void => {
+      if (depth[v]! >= 0) return;
+      if (guard > this.n) throw argError('type', 'children', 'acyclic', v);
+      const a = this.childOffsets[v]!;
+      const b = this.childOffsets[v + 1]!;
+      if (a === b) {
+        depth[v] = 0;
+        flat[v] = 1;
+        return;
+      }
+      let d = 0;
+      let f = 0;
+      for (let j = a; j < b; j++) {
+        const u = this.childTargets[j]!;
+        visit(u, guard + 1);
+        d = Math.max(d, depth[u]! + 1);
+        f += flat[u]!;
+      }
+      depth[v] = d;
+      flat[v] = f;
+    };
+    for (let v = 0; v < this.n; v++) visit(v, 0);
+    return [depth, flat];
+  }
+
+  id(name: string): number | undefined {
+    return this.byName.get(name);
+  }
+
+  children(v: number): Int32Array {
+    return this.childTargets.subarray(this.childOffsets[v]!, this.childOffsets[v + 1]!);
+  }
+
+  parents(v: number): Int32Array {
+    return this.parentTargets.subarray(this.parentOffsets[v]!, this.parentOffsets[v + 1]!);
+  }
+
+  /** Tokens of the layer card of tool `v` in this version. */
+  tokens(v: number, layer: Layer): number {
+    return this.cards.tokens(this.records[v]!, layer, this.version);
+  }
+
+  /** Tokens of all four cards of tool `v`. */
+  flatTokens(v: number): number {
+    return this.cards.flatTokens(this.records[v]!, this.version);
+  }
+
+  /** Flat-baseline cost of the whole version: every layer of every tool (counted once, cached). */
+  flatTotal(): number {
+    if (this.flatTotalCache < 0) {
+      let s = 0;
+      for (let v = 0; v < this.n; v++) s += this.flatTokens(v);
+      this.flatTotalCache = s;
+    }
+    return this.flatTotalCache;
+  }
+
+  /** Per-version memo for indexes built from this corpus (built once, on first use). */
+  memoize<T>(key: string, build: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = build();
+    this.memo.set(key, v);
+    return v;
+  }
+}
