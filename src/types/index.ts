@@ -7,3 +7,6 @@ export { parseType, parseSignature, canonicalLiterals } from './parse.ts';
 export type { ParseOptions } from './parse.ts';
 export { printType, printSignature, compareLiterals } from './print.ts';
 export { TypeRegistry, defaultTypeRegistry, registerNominal, RESERVED_TYPE_WORDS } from './registry.ts';
+export { isSubtype, isEquivalent, isBaseSubtype, joinTypes, meetTypes, literalBase, hasTypeVars } from './subtype.ts';
+export { unifySignature, unifySignatureDetailed, matchParams, applySubstitution } from './unify.ts';
+export type { Substitution, Unifier } from './unify.ts';
