@@ -273,8 +273,6 @@ export function meetTypes(a: Type, b: Type): Type | null {
       if (!m) return null;
       return { kind: 'callable', params: a.params.map((p, i) => joinTypes(p, b.params[i]!)), result: m };
     }
-    case 'optional':
-      return null; // unreachable
   }
 }
 
