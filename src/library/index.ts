@@ -10,3 +10,6 @@ export { analyzeBody, JS_GLOBAL_CALLEES, isReservedToolName, IDENTIFIER_RE } fro
 export type { BodyAnalysis } from './edges.ts';
 export { dagKernels, nativeDagKernels, tsDagKernels, checkCsr } from './kernels.ts';
 export type { DagKernels, DagMetrics } from './kernels.ts';
+export { schemaToRecord, schemaToSignature, importSchemas, importSchemasInto } from './import-schema.ts';
+export type { SchemaImportOptions, SchemaImportResult, ImportFailure } from './import-schema.ts';
+export { depthbenchFile, depthbenchDir, depthbenchDirs } from './depthbench.ts';
