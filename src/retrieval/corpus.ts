@@ -8,6 +8,9 @@ import { CardTokens } from './tokens.ts';
 import type { Layer } from './cards.ts';
 import { argError } from '../errors.ts';
 import type { ToolDag } from '../library/dag.ts';
+import type { Signature } from '../types/ast.ts';
+import { parseSignature } from '../types/parse.ts';
+import { defaultTypeRegistry, type TypeRegistry } from '../types/registry.ts';
 
 export interface CorpusSource {
   records: readonly ToolRecord[];
@@ -18,6 +21,8 @@ export interface CorpusSource {
   /** Precomputed d(v) and flat(v) (from the library's DAG kernels); computed here otherwise. */
   depth?: ArrayLike<number>;
   flat?: ArrayLike<number>;
+  /** Where nominal types in signatures are looked up (a library's own registry). */
+  registry?: TypeRegistry;
 }
 
 let fresh = 0;
@@ -34,6 +39,8 @@ export class Corpus {
   readonly depth: Int32Array;
   readonly flat: Float64Array;
   readonly cards: CardTokens;
+  readonly registry: TypeRegistry;
+  private sigs: Array<Signature | null | undefined> = [];
   private readonly byName = new Map<string, number>();
   private flatTotalCache = -1;
   /** Per-version lazily built structures (indexes), keyed by their builder. */
@@ -44,6 +51,7 @@ export class Corpus {
     this.n = src.records.length;
     this.version = src.version ?? `corpus-${++fresh}`;
     this.cards = cards ?? new CardTokens();
+    this.registry = src.registry ?? defaultTypeRegistry;
     for (let i = 0; i < this.n; i++) {
       const name = src.records[i]!.name;
       if (this.byName.has(name)) throw argError('type', `records[${i}].name`, 'unique within a library version', name);
@@ -90,7 +98,7 @@ export class Corpus {
     const { offsets, targets } = dag.csr();
     const children: number[][] = [];
     for (let v = 0; v < dag.size; v++) children.push(Array.from(targets.subarray(offsets[v]!, offsets[v + 1]!)));
-    return new Corpus({ records: dag.records(), version: `dag-${dag.version}`, children, depth: dag.depthArray(), flat: dag.flatArray() }, cards);
+    return new Corpus({ records: dag.records(), version: `dag-${dag.version}`, children, depth: dag.depthArray(), flat: dag.flatArray(), registry: dag.typeRegistry() }, cards);
   }
 
   /** d(v) and flat(v) by memoised DFS (the DAG is acyclic by construction of a library version). */
@@ -120,6 +128,20 @@ export class Corpus {
     };
     for (let v = 0; v < this.n; v++) visit(v, 0);
     return [depth, flat];
+  }
+
+  /** Parsed L1 signature of tool `v` (cached), or `null` when it does not parse. */
+  signature(v: number): Signature | null {
+    let s = this.sigs[v];
+    if (s === undefined) {
+      try {
+        s = parseSignature(this.records[v]!.signature, { registry: this.registry });
+      } catch {
+        s = null;
+      }
+      this.sigs[v] = s;
+    }
+    return s;
   }
 
   id(name: string): number | undefined {
