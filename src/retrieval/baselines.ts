@@ -94,7 +94,10 @@ interface TreeNode {
   /** … or tool ids (leaf cluster). */
   tools: number[];
   summary: string;
+  /** TF-IDF vector of the summary text. */
   vec: SparseVec;
+  /** Normalised centroid of the members' L2 vectors (the node's embedding for the walk). */
+  centroid: SparseVec;
   summaryTokens: number;
 }
 
@@ -105,6 +108,8 @@ export interface TextTreeOptions {
   leafSize?: number;
   /** Nodes kept per level of the walk. Default 2. */
   beam?: number;
+  /** What the walk compares the intent with: the node's centroid (default) or its summary text. */
+  walkBy?: 'centroid' | 'summary';
   seed?: number;
 }
 
@@ -123,6 +128,7 @@ export class TextTree {
   readonly nodes: TreeNode[] = [];
   readonly root: number;
   readonly beam: number;
+  readonly walkBy: 'centroid' | 'summary';
   private readonly tfidf: TfIdf;
   private readonly vecs: SparseVec[];
 
@@ -130,6 +136,7 @@ export class TextTree {
     const branching = checkPositiveInt('branching', opts.branching ?? 8);
     const leafSize = checkPositiveInt('leafSize', opts.leafSize ?? 8);
     this.beam = checkPositiveInt('beam', opts.beam ?? 2);
+    this.walkBy = opts.walkBy ?? 'centroid';
     const built = corpus.memoize(`text-tree:${branching}:${leafSize}:${opts.seed ?? 1}`, () => {
       const texts = corpus.records.map(l2Text);
       const tfidf = TfIdf.fit(texts);
@@ -137,7 +144,8 @@ export class TextTree {
       const nodes: TreeNode[] = [];
       const build = (members: number[], centroid: SparseVec | null, depth: number): number => {
         const id = nodes.length;
-        const node: TreeNode = { children: [], tools: [], summary: '', vec: { idx: new Int32Array(), val: new Float64Array() }, summaryTokens: 0 };
+        const empty = (): SparseVec => ({ idx: new Int32Array(), val: new Float64Array() });
+        const node: TreeNode = { children: [], tools: [], summary: '', vec: empty(), centroid: centroid ?? empty(), summaryTokens: 0 };
         nodes.push(node);
         if (members.length <= leafSize) node.tools = members;
         else {
@@ -151,7 +159,8 @@ export class TextTree {
           }
           for (let c = 0; c < clusters.length; c++) node.children.push(build(clusters[c]!, centroids[c]!, depth + 1));
         }
-        const summary = summarise(tfidf, vecs, corpus.records, members, centroid);
+        if (node.centroid.idx.length === 0) node.centroid = meanVector(vecs, members);
+        const summary = summarise(tfidf, vecs, corpus.records, members, node.centroid);
         node.summary = summary;
         node.vec = tfidf.vector(summary);
         node.summaryTokens = corpus.cards.counter.count(summary + '\n');
@@ -186,7 +195,7 @@ export class TextTree {
           const child = this.nodes[c]!;
           tokens += child.summaryTokens;
           shown++;
-          next.push({ node: c, score: cosine(q, child.vec) });
+          next.push({ node: c, score: cosine(q, this.walkBy === 'centroid' ? child.centroid : child.vec) });
         }
       }
       next.sort((a, b) => b.score - a.score || a.node - b.node);
@@ -213,20 +222,20 @@ export class TextTree {
   }
 }
 
-/** Extractive summary: top centroid terms and the description of the most central member. */
-function summarise(tfidf: TfIdf, vecs: SparseVec[], records: readonly ToolRecord[], members: number[], centroid: SparseVec | null): string {
-  let c = centroid;
-  if (!c || c.idx.length === 0) {
-    // Root (or degenerate split): mean of the members.
-    const acc = new Map<number, number>();
-    for (const m of members) {
-      const v = vecs[m]!;
-      for (let i = 0; i < v.idx.length; i++) acc.set(v.idx[i]!, (acc.get(v.idx[i]!) ?? 0) + v.val[i]!);
-    }
-    const pairs = [...acc.entries()].sort((a, b) => a[0] - b[0]);
-    const norm = Math.sqrt(pairs.reduce((s, p) => s + p[1] * p[1], 0)) || 1;
-    c = { idx: Int32Array.from(pairs.map((p) => p[0])), val: Float64Array.from(pairs.map((p) => p[1] / norm)) };
+/** Normalised mean of the members' vectors. */
+function meanVector(vecs: SparseVec[], members: number[]): SparseVec {
+  const acc = new Map<number, number>();
+  for (const m of members) {
+    const v = vecs[m]!;
+    for (let i = 0; i < v.idx.length; i++) acc.set(v.idx[i]!, (acc.get(v.idx[i]!) ?? 0) + v.val[i]!);
   }
+  const pairs = [...acc.entries()].sort((a, b) => a[0] - b[0]);
+  const norm = Math.sqrt(pairs.reduce((s, p) => s + p[1] * p[1], 0)) || 1;
+  return { idx: Int32Array.from(pairs.map((p) => p[0])), val: Float64Array.from(pairs.map((p) => p[1] / norm)) };
+}
+
+/** Extractive summary: top centroid terms and the description of the most central member. */
+function summarise(tfidf: TfIdf, vecs: SparseVec[], records: readonly ToolRecord[], members: number[], c: SparseVec): string {
   const top = [...c.idx.keys()].sort((a, b) => c.val[b]! - c.val[a]! || c.idx[a]! - c.idx[b]!).slice(0, 8);
   const words = top.map((i) => tfidf.word(c.idx[i]!));
   let rep = members[0]!;

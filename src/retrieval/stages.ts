@@ -6,7 +6,8 @@
  *   records field by field), every required parameter must be supplied, and the tool's executable
  *   pre-condition, when there is one and an evaluator is plugged in, must hold. Without values the
  *   types already matched at L1, so only contracts that are false for every input (`false`) reject.
- * * L4 {@link ExampleReranker}: scores each survivor's worked examples against the sub-goal: the
+ * * L4 {@link ExampleReranker}: +1 when the tool's output type is known (the L1 match of the output
+ *   was checked, not assumed through the gradual `?`); then scores its worked examples: the
  *   fraction of examples whose arguments fit the sub-goal's input types and whose result fits its
  *   output type, plus the overlap between example values and the intent's words; with argument
  *   values and an executor plugged in, the tool is run on them and a result that fits the output
@@ -150,11 +151,21 @@ export class ContractChecker implements L3Checker {
 
 /** The embedded L4 stage (see the module comment). */
 export class ExampleReranker implements L4Reranker {
-  constructor(private readonly evaluator: ContractEvaluator = {}) {}
+  /**
+   * @param certifiedBonus added when the tool's output type is known and the sub-goal's is too
+   *   (a checked match beats a gradual one); 0 turns it off.
+   */
+  constructor(
+    private readonly evaluator: ContractEvaluator = {},
+    private readonly certifiedBonus = 1,
+  ) {}
 
   score(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal): number {
     const r = corpus.records[v]!;
     let s = 0;
+    // Certified output: the tool's result type is known (not the gradual `?`), so L1's match of the
+    // output was checked rather than assumed.
+    if (tool && this.certifiedBonus !== 0 && tool.result.kind !== 'unknown' && goal.signature.result.kind !== 'unknown') s += this.certifiedBonus;
     if (r.examples.length > 0) {
       const g = goal.signature;
       let fit = 0;
