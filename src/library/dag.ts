@@ -28,6 +28,7 @@ import { CocodaError, argError } from '../errors.ts';
 import { normalizeRecord, type ToolExample, type ToolRecord } from './record.ts';
 import { analyzeBody, IDENTIFIER_RE, isReservedToolName } from './edges.ts';
 import { dagKernels } from './kernels.ts';
+import { checkExamples } from './values.ts';
 import { parseSignature } from '../types/parse.ts';
 import { printSignature } from '../types/print.ts';
 import { defaultTypeRegistry, TypeRegistry } from '../types/registry.ts';
@@ -85,9 +86,13 @@ function deepFreeze<T>(x: T): T {
   return x;
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function checkString(field: string, v: unknown, nonEmpty = false): void {
   if (typeof v !== 'string') throw argError('type', field, nonEmpty ? 'a non-empty string' : 'a string', v);
   if (nonEmpty && v.trim().length === 0) throw argError('range', field, 'a non-empty string', v);
+  // Snapshots store UTF-8: a lone surrogate could not round-trip.
+  if (LONE_SURROGATE.test(v)) throw argError('range', field, 'well-formed Unicode (it has a lone surrogate)');
 }
 
 /** Nominal type names a type mentions. */
@@ -161,6 +166,7 @@ function prepareRecord(input: unknown, registry: TypeRegistry): { record: Readon
         throw argError('type', `${f('examples')}[${i}]`, 'an object {args: unknown[], result}', e);
       }
     });
+    checkExamples(name, r.examples as ToolExample[]);
   }
   if (r.body !== undefined) checkString(f('body'), r.body, true);
   if (r.origin !== undefined && !ORIGINS.has(r.origin as string)) {

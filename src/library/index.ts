@@ -13,3 +13,29 @@ export type { DagKernels, DagMetrics } from './kernels.ts';
 export { schemaToRecord, schemaToSignature, importSchemas, importSchemasInto } from './import-schema.ts';
 export type { SchemaImportOptions, SchemaImportResult, ImportFailure } from './import-schema.ts';
 export { depthbenchFile, depthbenchDir, depthbenchDirs } from './depthbench.ts';
+export { encodeValue, decodeValue, checkExamples } from './values.ts';
+export {
+  toBuffer,
+  fromBuffer,
+  openSnapshot,
+  readHeader,
+  saveSnapshot,
+  loadSnapshot,
+  readSnapshotFile,
+  writeFileAtomic,
+  SNAPSHOT_MAGIC,
+  SNAPSHOT_FORMAT_VERSION,
+} from './snapshot/index.ts';
+export type { SnapshotHeader, SnapshotView, ToBufferOptions, FromBufferOptions } from './snapshot/index.ts';
+export {
+  openLibrary,
+  openOrInitLibrary,
+  initLibrary,
+  saveLibrary,
+  loadLibraryVersion,
+  listVersions,
+  headVersion,
+  isLibraryDir,
+  versionFileName,
+} from './store.ts';
+export type { OpenedLibrary, SaveOptions } from './store.ts';
