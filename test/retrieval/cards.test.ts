@@ -74,3 +74,27 @@ describe('token accounting (Qwen3)', () => {
     expect(() => cards.tokens(quad, 5 as 1)).toThrow(RangeError);
   });
 });
+
+describe('memoised Qwen3 counter', () => {
+  it('counts exactly like a full encode on real tool cards', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { depthbenchFile } = await import('../../src/library/depthbench.ts');
+    const { importSchemas } = await import('../../src/library/import-schema.ts');
+    const { qwen3MemoCounter } = await import('../../src/retrieval/tokens.ts');
+    const specs = JSON.parse(readFileSync(depthbenchFile('xlam_tools.json'), 'utf8')) as Record<string, unknown>;
+    const tools = JSON.parse(readFileSync(depthbenchFile('tools.json'), 'utf8')) as Record<string, unknown>;
+    const recs = [...importSchemas(tools).records, ...importSchemas(specs).records.filter((_, i) => i % 20 === 0)];
+    const direct = qwen3Counter();
+    const memo = qwen3MemoCounter();
+    let cards = 0;
+    for (const r of recs) {
+      for (const l of [1, 2, 3, 4] as const) {
+        const t = card(r, l) + '\n';
+        expect(memo.count(t)).toBe(direct.count(t));
+        cards++;
+      }
+    }
+    expect(cards).toBeGreaterThan(1000);
+    for (const t of ["It's   odd:\n\n  x's ÄÖ 12345 ok", 'tabs\tand  <think> special', 'e\u0301 nfc', '']) expect(memo.count(t)).toBe(direct.count(t));
+  });
+});
