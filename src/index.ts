@@ -7,3 +7,4 @@ export type { BackendInfo } from './native/loader.ts';
 export * from './types/index.ts';
 export * from './library/index.ts';
 export * from './reward/index.ts';
+export * from './exec/index.ts';

@@ -1,0 +1,563 @@
+'use strict';
+/*
+ * The sandbox process (forked by src/exec/sandbox.ts; plain CommonJS so it runs without a loader).
+ *
+ *   host process  ──IPC──▶  this process: main thread runs tool calls inside ONE locked-down
+ *                                         node:vm context (no host objects in it, ever)
+ *                                         watchdog thread: SIGKILLs this process when a call
+ *                                         overruns its wall-time limit
+ *
+ * Memory is bounded by --max-old-space-size (set by the host); exhausting it kills only this
+ * process. Every value enters the context as a JSON string and leaves it as a JSON string built
+ * inside the context, so no object of this realm is ever reachable from tool code.
+ *
+ * Protocol (host → runner):  {type: 'run', id, key, source?, calls: [[tool, argsJson, flags]], timeoutMs}
+ *                            {type: 'drop', key}
+ * (runner → host):           {type: 'ready'} | {type: 'done', id, outcomes: string[]} | {type: 'missing', id}
+ *                            {type: 'compile-error', id, message}
+ * Timeout report (stderr, just before SIGKILL): "\n@@cocoda-timeout <id> <index>\n".
+ */
+const vm = require('node:vm');
+const fs = require('node:fs');
+const { Worker } = require('node:worker_threads');
+
+const config = JSON.parse(process.argv[2] || '{}');
+const NONCE = String(config.nonce);
+const MAX_TRACE = config.maxTraceNodes | 0 || 10000;
+const MAX_OUTCOME_CHARS = config.maxOutcomeChars | 0 || 64 * 1024 * 1024;
+const MAX_PROGRAMS = config.maxPrograms | 0 || 256;
+
+// ---------------------------------------------------------------------------------------------
+// Code that runs INSIDE the context. It is stringified, so it must not close over anything.
+// `hostNow` is the only function of this realm the context ever sees; it is captured in a closure
+// that tool code cannot reach and called behind a try/catch that discards whatever it throws, so
+// no object of this realm can flow into tool code through it.
+function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
+  'use strict';
+  const G = globalThis;
+
+  // 1. Strip what is not ECMAScript or allocates outside the V8 heap (ArrayBuffer backing stores
+  //    are not bounded by the heap limit), and the code loaders.
+  const STRIP = ['console', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', 'ArrayBuffer', 'DataView',
+    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
+    'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'FinalizationRegistry', 'WeakRef',
+    'eval', 'escape', 'unescape'];
+  for (const n of STRIP) delete G[n];
+
+  // 2. Capture the intrinsics the runtime uses.
+  const ObjectProto = Object.prototype;
+  const ArrayProto = Array.prototype;
+  const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty, create } = Object;
+  const { ownKeys, apply } = Reflect;
+  const isArray = Array.isArray;
+  const jsonParse = JSON.parse;
+  const jsonStringify = JSON.stringify;
+  const StringCtor = String;
+  const ErrorCtor = Error;
+  const RangeErrorCtor = RangeError;
+  const PromiseCtor = Promise;
+  const SetCtor = Set;
+  const MARK = '\u0000' + NONCE + ':';
+
+  // 3. Keep the "override mistake" from biting ordinary code once prototypes are frozen:
+  //    `err.name = 'X'` or `obj.toString = f` define an own property instead of throwing.
+  function tame(obj, key) {
+    const d = getOwnPropertyDescriptor(obj, key);
+    if (!d || !('value' in d)) return;
+    const value = d.value;
+    defineProperty(obj, key, {
+      get: function () { return value; },
+      set: function (v) {
+        if (this === obj) throw new TypeError('Cannot assign to read only property \'' + StringCtor(key) + '\' of a frozen intrinsic');
+        defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+      },
+      enumerable: d.enumerable,
+      configurable: false,
+    });
+  }
+  tame(ObjectProto, 'toString');
+  tame(ObjectProto, 'valueOf');
+  tame(ObjectProto, 'toLocaleString');
+  tame(ObjectProto, 'constructor');
+  for (const E of [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError]) {
+    tame(E.prototype, 'name');
+    tame(E.prototype, 'message');
+    tame(E.prototype, 'constructor');
+  }
+
+  // 4. Deep-freeze every intrinsic reachable from the global object and from syntax, so nothing a
+  //    call does to a prototype or builtin survives into another call (prototype pollution).
+  const roots = [];
+  for (const k of ownKeys(G)) {
+    const d = getOwnPropertyDescriptor(G, k);
+    if (d) roots.push(d.value, d.get, d.set);
+  }
+  roots.push(getPrototypeOf(G));
+  roots.push(getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}));
+  roots.push(getPrototypeOf((function* () {})()), getPrototypeOf((async function* () {})()));
+  roots.push(getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new Map().entries()), getPrototypeOf(new Set().values()));
+  roots.push(getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf('a'.matchAll(/a/g)));
+  roots.push(getOwnPropertyDescriptor((function () { return arguments; })(), 'callee').get);
+  const seen = new SetCtor();
+  while (roots.length) {
+    const o = roots.pop();
+    if ((typeof o !== 'object' && typeof o !== 'function') || o === null || o === G || seen.has(o)) continue;
+    seen.add(o);
+    freeze(o);
+    roots.push(getPrototypeOf(o));
+    for (const k of ownKeys(o)) {
+      const d = getOwnPropertyDescriptor(o, k);
+      if (d) roots.push(d.value, d.get, d.set);
+    }
+  }
+
+  // 5. Values: copy to JSON-able data, non-finite numbers as MARK-tagged strings.
+  function ValueProblem(path, problem) { this.path = path; this.problem = problem; }
+  function kindOf(v) {
+    if (v === undefined) return 'undefined';
+    if (typeof v === 'function') return 'a function';
+    if (typeof v === 'symbol') return 'a symbol';
+    if (typeof v === 'bigint') return 'a bigint';
+    if (v instanceof PromiseCtor) return 'a Promise';
+    try {
+      const p = getPrototypeOf(v);
+      const c = p && getOwnPropertyDescriptor(p, 'constructor');
+      const name = c && typeof c.value === 'function' ? c.value.name : c && c.get ? 'Object' : '';
+      return name ? 'a ' + StringCtor(name) + ' instance' : 'an exotic object';
+    } catch (e) {
+      return 'an exotic object';
+    }
+  }
+  // strict: throw ValueProblem; lenient (traces): substitute a marker naming the kind.
+  function copy(v, path, strict, depth, ancestors) {
+    switch (typeof v) {
+      case 'number':
+        if (v !== v) return MARK + 'NaN';
+        if (v === Infinity) return MARK + 'Inf';
+        if (v === -Infinity) return MARK + '-Inf';
+        return v;
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'object':
+        if (v === null) return null;
+        break;
+      default:
+        if (strict) throw new ValueProblem(path, kindOf(v));
+        return MARK + (typeof v === 'function' ? 'function' : typeof v);
+    }
+    if (depth > 256) {
+      if (strict) throw new ValueProblem(path, 'nesting deeper than 256 levels');
+      return MARK + 'too deep';
+    }
+    if (ancestors.has(v)) {
+      if (strict) throw new ValueProblem(path, 'a cyclic reference');
+      return MARK + 'cycle';
+    }
+    if (isArray(v)) {
+      if (getPrototypeOf(v) !== ArrayProto) {
+        if (strict) throw new ValueProblem(path, kindOf(v));
+        return MARK + 'array subclass';
+      }
+      ancestors.add(v);
+      const n = v.length;
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        if (!(i in v)) {
+          if (strict) throw new ValueProblem(path + '[' + i + ']', 'a hole in a sparse array');
+          out[i] = null;
+          continue;
+        }
+        out[i] = copy(v[i], path + '[' + i + ']', strict, depth + 1, ancestors);
+      }
+      ancestors.delete(v);
+      return out;
+    }
+    const proto = getPrototypeOf(v);
+    if (proto !== ObjectProto && proto !== null) {
+      if (strict) throw new ValueProblem(path, kindOf(v));
+      return MARK + kindOf(v);
+    }
+    ancestors.add(v);
+    const out = create(null);
+    for (const k of ownKeys(v)) {
+      if (typeof k === 'symbol') {
+        if (strict) throw new ValueProblem(path, 'a symbol-keyed property');
+        continue;
+      }
+      const d = getOwnPropertyDescriptor(v, k);
+      if (!d) continue;
+      const kp = path + '[' + jsonStringify(k) + ']';
+      if (!('value' in d)) {
+        if (strict) throw new ValueProblem(kp, 'an accessor property');
+        out[k] = MARK + 'accessor';
+        continue;
+      }
+      if (!d.enumerable) {
+        if (strict) throw new ValueProblem(kp, 'a non-enumerable property');
+        continue;
+      }
+      out[k] = copy(d.value, kp, strict, depth + 1, ancestors);
+    }
+    ancestors.delete(v);
+    return out;
+  }
+  function plain(v, path) { return copy(v, path, true, 0, new SetCtor()); }
+  function snapshot(v) {
+    try { return copy(v, '', false, 0, new SetCtor()); } catch (e) { return MARK + 'unavailable'; }
+  }
+  function revive(k, v) {
+    if (typeof v === 'string' && v.length > MARK.length && v.charCodeAt(0) === 0 && v.slice(0, MARK.length) === MARK) {
+      const tag = v.slice(MARK.length);
+      if (tag === 'NaN') return NaN;
+      if (tag === 'Inf') return Infinity;
+      if (tag === '-Inf') return -Infinity;
+    }
+    return v;
+  }
+  function decode(text) {
+    return text.indexOf(NONCE) >= 0 ? jsonParse(text, revive) : jsonParse(text);
+  }
+
+  function now() {
+    try { return +hostNow(); } catch (e) { return NaN; }
+  }
+
+  // 6. Errors.
+  class ContractViolation extends ErrorCtor {
+    constructor(tool, kind, message) {
+      super(message);
+      defineProperty(this, 'name', { value: 'ContractViolation' });
+      defineProperty(this, 'tool', { value: tool, enumerable: true });
+      defineProperty(this, 'kind', { value: kind, enumerable: true });
+      freeze(this);
+    }
+  }
+  freeze(ContractViolation.prototype);
+  freeze(ContractViolation);
+
+  function clip(s, n) { s = StringCtor(s); return s.length > n ? s.slice(0, n - 1) + '\u2026' : s; }
+  function describe(e) {
+    try {
+      if (e instanceof ContractViolation) {
+        return { code: e.kind === 'pre' ? 'ERR_PRE_VIOLATED' : 'ERR_POST_VIOLATED', message: clip(e.message, 2000) };
+      }
+      if (e instanceof ErrorCtor) {
+        const message = clip(e.message, 2000);
+        if (e instanceof RangeErrorCtor && message.indexOf('Maximum call stack size exceeded') >= 0) {
+          return { code: 'ERR_EXEC_STACK', message: 'recursion too deep: Maximum call stack size exceeded' };
+        }
+        const name = clip(e.name, 100);
+        return { code: 'ERR_EXEC_THROW', message: name && name !== 'Error' ? name + ': ' + message : message };
+      }
+      return { code: 'ERR_EXEC_THROW', message: 'threw a non-Error value: ' + clip(typeof e === 'object' && e !== null ? jsonStringify(snapshot(e)) : StringCtor(e), 500) };
+    } catch (e2) {
+      return { code: 'ERR_EXEC_THROW', message: 'threw a value that cannot be described' };
+    }
+  }
+
+  // 7. Calls. One top-level call at a time (the process is single-threaded and tool code cannot
+  //    schedule anything: the context's microtask queue is never drained).
+  const TRACE = 1, CONTRACTS = 2;
+  const st = { mode: 0, parent: null, nodes: 0, dropped: 0, violations: [], errObj: undefined, errTool: '' };
+
+  function violation(t, kind, args, result, message) {
+    if (st.violations.length < 100) {
+      const v = { tool: t.name, kind: kind, message: clip(message, 2000), args: snapshot(args) };
+      if (kind === 'post') v.result = snapshot(result);
+      st.violations.push(v);
+    }
+    return new ContractViolation(t.name, kind, message);
+  }
+
+  function check(t, kind, fn, args, result) {
+    let ok;
+    try {
+      ok = fn(args, result);
+    } catch (e) {
+      const d = describe(e);
+      throw violation(t, kind, args, result, kind + '-condition of "' + t.name + '" threw (' + d.message + '): ' + (kind === 'pre' ? t.preSrc : t.postSrc));
+    }
+    if (!ok) {
+      let shown = '';
+      try { shown = clip(jsonStringify(snapshot(args)), 300); } catch (e) { shown = '?'; }
+      let rs = '';
+      if (kind === 'post') { try { rs = ', result ' + clip(jsonStringify(snapshot(result)), 200); } catch (e) { rs = ''; } }
+      throw violation(t, kind, args, result, kind + '-condition of "' + t.name + '" violated: ' + (kind === 'pre' ? t.preSrc : t.postSrc) + ' with args ' + shown.split(MARK).join('') + rs.split(MARK).join(''));
+    }
+  }
+
+  function invoke(t, args) {
+    const mode = st.mode;
+    if (mode === 0) return apply(t.impl, undefined, args);
+    let node = null;
+    let parent = null;
+    let t0 = 0;
+    if (mode & TRACE) {
+      parent = st.parent;
+      if (st.nodes < MAX_TRACE) {
+        st.nodes++;
+        node = { tool: t.name, args: snapshot(args), calls: [] };
+        if (parent) parent.calls.push(node);
+        st.parent = node;
+        t0 = now();
+      } else {
+        st.dropped++;
+      }
+    }
+    try {
+      if ((mode & CONTRACTS) && t.pre) check(t, 'pre', t.pre, args, undefined);
+      const r = apply(t.impl, undefined, args);
+      if ((mode & CONTRACTS) && t.post) check(t, 'post', t.post, args, r);
+      if (node) node.result = snapshot(r);
+      return r;
+    } catch (e) {
+      if (st.errObj !== e) { st.errObj = e; st.errTool = t.name; }
+      if (node) node.errorObj = e;
+      throw e;
+    } finally {
+      if (node) {
+        node.ms = now() - t0;
+        st.parent = parent;
+      }
+    }
+  }
+
+  function finishTrace(node) {
+    if (node.errorObj !== undefined) {
+      node.error = describe(node.errorObj);
+      delete node.errorObj;
+      delete node.result;
+    }
+    for (let i = 0; i < node.calls.length; i++) finishTrace(node.calls[i]);
+    return node;
+  }
+
+  function program() {
+    const tools = create(null);
+    let sealed = false;
+    function toolFor(name) {
+      let t = tools[name];
+      if (!t) {
+        t = { name: name, impl: null, pre: null, post: null, preSrc: '', postSrc: '' };
+        tools[name] = t;
+      }
+      return t;
+    }
+    const p = {
+      wrapper(name) {
+        const t = toolFor(name);
+        const w = (...args) => invoke(t, args);
+        defineProperty(w, 'name', { value: name });
+        return freeze(w);
+      },
+      impl(name, fn) {
+        if (sealed) throw new TypeError('program sealed');
+        const t = toolFor(name);
+        if (fn.prototype) freeze(fn.prototype);
+        t.impl = freeze(fn);
+      },
+      contracts(name, pre, preSrc, post, postSrc) {
+        if (sealed) throw new TypeError('program sealed');
+        const t = toolFor(name);
+        if (pre) { t.pre = freeze(pre); t.preSrc = preSrc; }
+        if (post) { t.post = freeze(post); t.postSrc = postSrc; }
+      },
+      seal() {
+        sealed = true;
+        for (const k in tools) freeze(tools[k]);
+        return freeze(entry);
+      },
+    };
+    function outcome(o) {
+      try {
+        return jsonStringify(o);
+      } catch (e) {
+        return jsonStringify({ ok: false, error: { code: 'ERR_EXEC_VALUE', message: 'outcome could not be serialized' } });
+      }
+    }
+    // The only function the runner calls: strings in, a string out; never throws.
+    function entry(name, argsText, flags) {
+      const t = tools[name];
+      if (!t || !t.impl) return outcome({ ok: false, error: { code: 'ERR_UNKNOWN_TOOL', message: 'no tool "' + name + '" in this program', tool: name } });
+      let args;
+      try {
+        args = decode(argsText);
+        if (!isArray(args)) throw new TypeError('arguments must be an array');
+      } catch (e) {
+        return outcome({ ok: false, error: { code: 'ERR_EXEC_VALUE', message: 'arguments are not a JSON array', tool: name } });
+      }
+      st.mode = flags & 3;
+      st.parent = null;
+      st.nodes = 0;
+      st.dropped = 0;
+      st.violations = [];
+      st.errObj = undefined;
+      st.errTool = name;
+      const root = { calls: [] };
+      if (st.mode & TRACE) st.parent = root;
+      const t0 = now();
+      let r;
+      let err;
+      let threw = false;
+      try {
+        r = invoke(t, args);
+      } catch (e) {
+        threw = true;
+        err = e;
+      }
+      const ms = now() - t0;
+      const o = { ok: !threw, ms: ms };
+      if (threw) {
+        const d = describe(err);
+        d.tool = st.errTool;
+        o.error = d;
+      } else if (r instanceof PromiseCtor) {
+        o.ok = false;
+        o.error = { code: 'ERR_EXEC_ASYNC', message: 'tool "' + name + '" returned a Promise; tool bodies must be synchronous', tool: name };
+      } else {
+        try {
+          o.result = plain(r, 'result');
+        } catch (e) {
+          o.ok = false;
+          if (e instanceof ValueProblem) {
+            o.error = { code: 'ERR_EXEC_VALUE', message: 'tool "' + name + '" returned ' + (e.path === 'result' ? '' : e.path + ' = ') + e.problem + ', not plain data', tool: name };
+          } else {
+            o.error = describe(e);
+            o.error.tool = name;
+          }
+        }
+      }
+      if (st.mode & TRACE) {
+        try {
+          o.trace = root.calls.length ? finishTrace(root.calls[0]) : null;
+        } catch (e) {
+          o.trace = null;
+        }
+        if (st.dropped) o.droppedTraceNodes = st.dropped;
+      }
+      if (st.violations.length) o.violations = st.violations;
+      st.mode = 0;
+      st.parent = null;
+      st.errObj = undefined;
+      return outcome(o);
+    }
+    return freeze(p);
+  }
+
+  return freeze({ program: program });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runner (this realm).
+
+const sab = new SharedArrayBuffer(32);
+// [0] call sequence number, [1] busy flag, [2] batch id, [3] index in batch, [4] timeout ms, [7] stop
+const progress = new Int32Array(sab);
+
+const WATCHDOG = `
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const a = new Int32Array(workerData.sab);
+let lastSeq = -1, lastBusy = 0, since = Date.now();
+for (;;) {
+  if (Atomics.wait(a, 7, 0, 5) === 'ok' || Atomics.load(a, 7) !== 0) break;
+  const busy = Atomics.load(a, 1), seq = Atomics.load(a, 0), now = Date.now();
+  if (!busy || seq !== lastSeq || busy !== lastBusy) { lastSeq = seq; lastBusy = busy; since = now; continue; }
+  if (now - since > Atomics.load(a, 4)) {
+    try { fs.writeSync(2, '\\n@@cocoda-timeout ' + Atomics.load(a, 2) + ' ' + Atomics.load(a, 3) + '\\n'); } catch (e) {}
+    process.kill(process.pid, 'SIGKILL');
+  }
+}`;
+const watchdog = new Worker(WATCHDOG, { eval: true, workerData: { sab }, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+watchdog.unref();
+
+const context = vm.createContext(Object.create(null), {
+  name: 'cocoda-tools',
+  codeGeneration: { strings: false, wasm: false },
+  microtaskMode: 'afterEvaluate',
+});
+const hostNow = () => performance.now();
+const install = new vm.Script('(' + cocodaPrelude.toString() + ')', { filename: 'cocoda-prelude.js' }).runInContext(context, { timeout: 10000 });
+const rt = install(hostNow, NONCE, MAX_TRACE);
+
+/** key → in-context entry function; Map order is the LRU order. */
+const programs = new Map();
+
+function compile(key, source) {
+  const script = new vm.Script(source, { filename: 'cocoda-program-' + key.slice(0, 12) + '.js' });
+  const factory = script.runInContext(context, { timeout: 5000 });
+  const entry = factory(rt);
+  programs.set(key, entry);
+  while (programs.size > MAX_PROGRAMS) programs.delete(programs.keys().next().value);
+  return entry;
+}
+
+const FAILED = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_INTERNAL', message: 'the sandbox entry failed unexpectedly' } });
+
+function run(msg) {
+  let entry = programs.get(msg.key);
+  if (entry) {
+    programs.delete(msg.key);
+    programs.set(msg.key, entry);
+  } else if (typeof msg.source === 'string') {
+    Atomics.store(progress, 2, msg.id | 0);
+    Atomics.store(progress, 3, -1);
+    Atomics.store(progress, 4, 10000);
+    Atomics.add(progress, 0, 1);
+    Atomics.store(progress, 1, 1);
+    try {
+      entry = compile(msg.key, msg.source);
+    } catch (e) {
+      Atomics.store(progress, 1, 0);
+      let message = 'program does not compile';
+      if (e instanceof Error) message += ': ' + String(e.message);
+      process.send({ type: 'compile-error', id: msg.id, message });
+      return;
+    }
+  } else {
+    process.send({ type: 'missing', id: msg.id });
+    return;
+  }
+  const calls = msg.calls;
+  const outcomes = new Array(calls.length);
+  Atomics.store(progress, 2, msg.id | 0);
+  Atomics.store(progress, 4, msg.timeoutMs | 0 || 1000);
+  Atomics.store(progress, 1, 1);
+  for (let i = 0; i < calls.length; i++) {
+    const c = calls[i];
+    Atomics.store(progress, 3, i);
+    Atomics.add(progress, 0, 1);
+    let out;
+    try {
+      out = entry(String(c[0]), String(c[1]), c[2] | 0);
+    } catch {
+      out = FAILED;
+    }
+    if (typeof out !== 'string') out = FAILED;
+    else if (out.length > MAX_OUTCOME_CHARS) {
+      out = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_VALUE', message: 'result larger than ' + MAX_OUTCOME_CHARS + ' characters of JSON', tool: String(c[0]) } });
+    }
+    outcomes[i] = out;
+  }
+  Atomics.store(progress, 1, 0);
+  process.send({ type: 'done', id: msg.id, outcomes });
+}
+
+process.on('unhandledRejection', () => {});
+process.on('message', (msg) => {
+  if (!msg || typeof msg !== 'object') return;
+  if (msg.type === 'run') run(msg);
+  else if (msg.type === 'drop') programs.delete(msg.key);
+  else if (msg.type === 'exit') {
+    Atomics.store(progress, 7, 1);
+    Atomics.notify(progress, 7);
+    process.exit(0);
+  }
+});
+process.on('disconnect', () => {
+  Atomics.store(progress, 7, 1);
+  Atomics.notify(progress, 7);
+  process.exit(0);
+});
+process.send({ type: 'ready' });
