@@ -1,6 +1,6 @@
 /**
  * How a trajectory's calls reach the tools. {@link ToolExecutor} is the seam: the trajectory layer
- * never evaluates bodies itself. The default is {@link VmExecutor} (./vm-executor.ts).
+ * never evaluates bodies itself. The default is `SandboxExecutor` (./sandbox-executor.ts), over the sandbox of src/exec.
  */
 import type { ToolDag } from '../library/dag.ts';
 
@@ -26,4 +26,6 @@ export interface ToolCallResult {
 export interface ToolExecutor {
   /** Runs `tool` of library version `dag` on plain-data `args`. Never throws for tool failures. */
   call(dag: ToolDag, tool: string, args: unknown[]): Promise<ToolCallResult>;
+  /** Releases resources (sandbox processes). */
+  close?(): Promise<void>;
 }
