@@ -20,6 +20,7 @@ import { parseSignature } from '../types/parse.ts';
 import { argError, checkNonEmptyString, checkPositiveInt, CocodaError } from '../errors.ts';
 import type { Corpus } from './corpus.ts';
 import { LexicalRanker, type L2Ranker } from './lexical.ts';
+import { defaultL1 } from './l1.ts';
 import { ContractChecker, ExampleReranker, type ContractEvaluator, type L3Checker, type L4Reranker, type ResolvedGoal } from './stages.ts';
 
 /** A typed sub-goal. */
@@ -134,8 +135,7 @@ export class Retriever {
 
   constructor(readonly corpus: Corpus, opts: CascadeOptions = {}) {
     this.k2 = checkPositiveInt('k2', opts.k2 ?? 32);
-    if (!opts.l1) throw argError('type', 'l1', 'an L1 stage');
-    this.l1 = opts.l1;
+    this.l1 = opts.l1 ?? defaultL1(corpus);
     this.l2 = opts.l2 ?? corpus.memoize('l2-bm25', () => new LexicalRanker(corpus.records));
     this.l3 = opts.l3 ?? new ContractChecker(opts.evaluator);
     this.l4 = opts.l4 ?? new ExampleReranker(opts.evaluator);

@@ -67,3 +67,11 @@ function permutations(xs: readonly Param[]): Param[][] {
   });
   return out;
 }
+
+/**
+ * The L1 stage the cascade uses by default on a version: built once per version (Corpus memo).
+ * Tools whose signature does not parse are left out of L1 (they can never be retrieved).
+ */
+export function defaultL1(corpus: Corpus): L1Stage {
+  return corpus.memoize('l1-default', () => new ScanL1(corpus));
+}
