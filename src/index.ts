@@ -5,6 +5,7 @@ export { CocodaError, argError } from './errors.ts';
 export { backendInfo } from './native/loader.ts';
 export type { BackendInfo } from './native/loader.ts';
 export * from './types/index.ts';
+export * from './l1/index.ts';
 export * from './library/index.ts';
 export * from './reward/index.ts';
 export * from './exec/index.ts';

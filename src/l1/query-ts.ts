@@ -1,0 +1,115 @@
+/**
+ * TypeScript twin of the native L1 query (native/l1_index.cc): walks the flat tries built by
+ * ./build.ts over the key sets of each sub-goal position and verifies candidates with the
+ * reference `unifySignature` wherever the key abstraction is coarse.
+ */
+import type { Signature } from '../types/ast.ts';
+import { unifySignature } from '../types/unify.ts';
+import { BUCKET_NAMED, BUCKET_NAMED_POSITIONAL, BUCKET_POSITIONAL, bucketName, type BuiltIndex } from './build.ts';
+import type { Interner } from './encode.ts';
+import { isExactKey, K_OPT, keyOf, subKeys, superKeys, type KeySet } from './keys.ts';
+
+function lowerBound(a: Int32Array, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class TsL1Query {
+  private readonly numNamed: number;
+  constructor(
+    private readonly built: BuiltIndex,
+    private readonly sigs: readonly Signature[],
+    private readonly interner: Interner,
+  ) {
+    this.numNamed = built.data.bucketKind.reduce((acc, k) => acc + (k === BUCKET_NAMED ? 1 : 0), 0);
+  }
+
+  query(goal: Signature): Int32Array {
+    const d = this.built.data;
+    const view = this.interner.queryView();
+    const nominal = (s: string) => view.name(s);
+    const pk = goal.params.map((p) => keyOf(p.type, nominal, true));
+    const rk = keyOf(goal.result, nominal, true);
+    const qExact = pk.every(isExactKey) && isExactKey(rk) && goal.params.every((p) => !p.optional);
+    const named = goal.params.length > 0 && goal.params.every((p) => p.name !== undefined);
+    const out: number[] = [];
+    const resultSet = subKeys(rk);
+
+    const walk = (node: number, levels: KeySet[], depth: number, verify: boolean): void => {
+      if (depth === levels.length) {
+        const ls = d.nodeLeafStart[node]!;
+        const le = d.nodeLeafStart[node + 1]!;
+        const ee = d.nodeExactEnd[node]!;
+        for (let j = ls; j < le; j++) {
+          const t = d.leafTools[j]!;
+          if ((!verify && j < ee) || unifySignature(goal, this.sigs[t]!) !== null) out.push(d.toolIds[t]!);
+        }
+        return;
+      }
+      const ks = levels[depth]!;
+      const cs = d.nodeChildStart[node]!;
+      const ce = d.nodeChildStart[node + 1]!;
+      if (ks.all) {
+        for (let j = cs; j < ce; j++) walk(d.childNodes[j]!, levels, depth + 1, verify);
+        return;
+      }
+      for (const k of ks.keys) {
+        if (ks.allOpt && k >= K_OPT) break;
+        const j = lowerBound(d.childKeys, cs, ce, k);
+        if (j < ce && d.childKeys[j] === k) walk(d.childNodes[j]!, levels, depth + 1, verify);
+      }
+      if (ks.allOpt) {
+        for (let j = lowerBound(d.childKeys, cs, ce, K_OPT); j < ce; j++) walk(d.childNodes[j]!, levels, depth + 1, verify);
+      }
+    };
+    const run = (bucket: string, levels: KeySet[], verify: boolean): void => {
+      const b = this.built.buckets.get(bucket);
+      if (b !== undefined) walk(d.bucketRoot[b]!, levels, 0, verify);
+    };
+
+    const n = goal.params.length;
+    const positional = [...pk.map(superKeys), resultSet];
+    run(bucketName(BUCKET_POSITIONAL, n), positional, !qExact);
+    if (!named) {
+      run(bucketName(BUCKET_NAMED_POSITIONAL, n), positional, !qExact);
+    } else {
+      const req = goal.params
+        .map((p, i) => ({ id: view.name(p.name!), key: pk[i]!, optional: p.optional }))
+        .filter((x) => !x.optional)
+        .sort((a, b) => a.id - b.id);
+      const m = req.length;
+      const numNamed = this.numNamed;
+      const visitSubset = (sel: typeof req): void => {
+        run(
+          bucketName(BUCKET_NAMED, sel.map((x) => x.id)),
+          [...sel.map((x) => superKeys(x.key)), resultSet],
+          !qExact || sel.length !== n,
+        );
+      };
+      if (m < 31 && 2 ** m <= numNamed) {
+        for (let mask = 0; mask < 2 ** m; mask++) visitSubset(req.filter((_, i) => (mask >> i) & 1));
+      } else {
+        // Fewer named buckets than subsets: test each bucket's required names against the goal's.
+        const byId = new Map(req.map((x) => [x.id, x]));
+        for (let b = 0; b < d.bucketKind.length; b++) {
+          if (d.bucketKind[b] !== BUCKET_NAMED) continue;
+          const sel: typeof req = [];
+          let ok = true;
+          for (let j = d.bucketNameStart[b]!; j < d.bucketNameStart[b + 1]! && ok; j++) {
+            const x = byId.get(d.bucketNames[j]!);
+            if (x) sel.push(x);
+            else ok = false;
+          }
+          if (ok) visitSubset(sel);
+        }
+      }
+    }
+    const res = Int32Array.from(out);
+    res.sort();
+    return res;
+  }
+}
