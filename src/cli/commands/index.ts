@@ -2,5 +2,6 @@
 import type { Command } from 'commander';
 import { registerInfo } from './info.ts';
 import { registerBench } from './bench.ts';
+import { registerLibrary } from './library.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench];
+export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary];
