@@ -9,3 +9,5 @@ export { compileProgram, parseBody, parseContract, checkToolName } from './progr
 export type { ExecTool, Program, ParsedBody } from './program.ts';
 export { findNonPlain, isPlainData, assertPlainData, plainEqual, showValue, MAX_DEPTH } from './values.ts';
 export type { EqualOptions } from './values.ts';
+export { programFor, runTool, closureOf, execToolOf, signatureParamNames } from './library.ts';
+export type { RunToolOptions } from './library.ts';
