@@ -3,5 +3,6 @@ import type { Command } from 'commander';
 import { registerInfo } from './info.ts';
 import { registerBench } from './bench.ts';
 import { registerLibrary } from './library.ts';
+import { registerRetrieve } from './retrieve.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary];
+export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerRetrieve];

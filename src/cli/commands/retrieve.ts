@@ -1,0 +1,65 @@
+/**
+ * `cocoda retrieve DIR --sig SIG --intent TEXT [--k2 N] [--json]`: Typed DAG Retrieval over the
+ * current version of a library directory, for one typed sub-goal. Prints the winner (with d(v),
+ * Ch(v), flat(v)), every stage's survivors, tokens and time, and the flat baseline's cost.
+ *
+ * `--json`: `{"winner": name|null, "stages": [{"stage","survivors","tokens","ms"}], "tokens",
+ * "flatTokens"}` plus `depth`, `children`, `flat` of the winner, `ranked` (S3 in L4 order), `rejected`.
+ *
+ * Exit codes: 0 (also when no tool serves the sub-goal: `winner` is null), 1 bad input or library.
+ */
+import type { Command } from 'commander';
+import { checkPositiveInt, argError } from '../../errors.ts';
+import { openLibrary } from '../../library/store.ts';
+import { Corpus } from '../../retrieval/corpus.ts';
+import { Retriever } from '../../retrieval/cascade.ts';
+import { warnFallbacks } from './library.ts';
+
+export function registerRetrieve(program: Command): void {
+  program
+    .command('retrieve')
+    .description('retrieve the tool that serves a typed sub-goal (L1 types → L2 descriptions → L3 contracts → L4 examples)')
+    .argument('<dir>', 'library directory')
+    .requiredOption('--sig <signature>', 'sub-goal signature, e.g. "(float, float) -> float"')
+    .requiredOption('--intent <text>', 'what the step should do')
+    .option('--k2 <n>', 'shortlist size after L2', '32')
+    .option('--json', 'print JSON')
+    .action((dir: string, o: { sig: string; intent: string; k2: string; json?: boolean }) => {
+      if (!/^\s*\d+\s*$/.test(o.k2)) throw argError('type', 'k2', 'a positive integer', o.k2);
+      const k2 = checkPositiveInt('k2', Number(o.k2));
+      const opened = openLibrary(dir);
+      warnFallbacks(opened);
+      const corpus = Corpus.fromDag(opened.dag);
+      const r = new Retriever(corpus, { k2 }).retrieve({ signature: o.sig, intent: o.intent });
+      const w = r.winner;
+      if (o.json) {
+        process.stdout.write(
+          JSON.stringify({
+            winner: w ? w.name : null,
+            stages: r.stages.map((s) => ({ stage: s.stage, survivors: s.survivors, tokens: s.tokens, ms: Number(s.ms.toFixed(3)) })),
+            tokens: r.tokens,
+            flatTokens: r.flatTokens,
+            depth: w ? w.depth : null,
+            children: w ? w.children : null,
+            flat: w ? w.flat : null,
+            ranked: Array.from(r.ranked, (v) => corpus.records[v]!.name),
+            rejected: r.rejected,
+            version: opened.dag.version,
+          }) + '\n',
+        );
+        return;
+      }
+      const lines: string[] = [];
+      lines.push(
+        w
+          ? `winner: ${w.name}  (depth ${w.depth}${w.children.length ? `, calls ${w.children.join(', ')}` : ', primitive'}, flat ${w.flat})`
+          : 'winner: none (no tool serves this sub-goal)',
+      );
+      lines.push('stage  survivors  tokens        ms');
+      for (const s of r.stages) lines.push(`${s.stage.padEnd(5)}  ${String(s.survivors).padStart(9)}  ${String(s.tokens).padStart(6)}  ${s.ms.toFixed(2).padStart(8)}`);
+      const ratio = r.tokens > 0 ? ` (${(r.flatTokens / r.tokens).toFixed(1)}× the cascade)` : '';
+      lines.push(`tokens: ${r.tokens}   flat retrieval would cost ${r.flatTokens}${ratio}   [library version ${opened.dag.version}, Qwen3 tokens]`);
+      for (const x of r.rejected) lines.push(`  L3 rejected ${x.tool}: ${x.reason}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}

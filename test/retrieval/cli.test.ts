@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ToolDag } from '../../src/library/dag.ts';
+import { initLibrary, saveLibrary } from '../../src/library/store.ts';
+import { packageRoot } from '../../src/native/loader.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'cocoda-retrieve-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+initLibrary(dir);
+saveLibrary(
+  dir,
+  ToolDag.fromRecords([
+    { name: 'add', signature: '(a: float, b: float) -> float', description: 'Add two numbers.', body: 'function add(a, b) { return a + b; }', origin: 'primitive' },
+    { name: 'mul', signature: '(a: float, b: float) -> float', description: 'Multiply two numbers.', body: 'function mul(a, b) { return a * b; }', origin: 'primitive' },
+    {
+      name: 'sum_sq',
+      signature: '(a: float, b: float) -> float',
+      description: 'Sum of the squares of two numbers.',
+      body: 'function sum_sq(a, b) { return add(mul(a, a), mul(b, b)); }',
+      origin: 'composite',
+    },
+    { name: 'shout', signature: '(s: str) -> str', description: 'Upper-case a string.', body: 'function shout(s) { return s.toUpperCase(); }', origin: 'primitive' },
+  ]),
+);
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'cocoda.mjs'), ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('cocoda retrieve', () => {
+  it('--json: winner, stages, tokens, flatTokens', () => {
+    const r = cli('retrieve', dir, '--sig', '(float, float) -> float', '--intent', 'sum of squares', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.winner).toBe('sum_sq');
+    expect(j.depth).toBe(1);
+    expect(j.children).toEqual(['add', 'mul', 'mul']);
+    expect(j.flat).toBe(3);
+    expect(j.stages.map((s: { stage: string }) => s.stage)).toEqual(['L1', 'L2', 'L3', 'L4']);
+    expect(j.stages[0]).toMatchObject({ survivors: 3, tokens: 0 });
+    // add and mul are covered by sum_sq on the abstraction axis: only sum_sq's L2 card is shown
+    expect(j.stages[1].survivors).toBe(1);
+    expect(j.tokens).toBe(j.stages.reduce((s: number, x: { tokens: number }) => s + x.tokens, 0));
+    expect(j.flatTokens).toBeGreaterThan(j.tokens);
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['winner', 'stages', 'tokens', 'flatTokens']));
+  });
+
+  it('prints a table; null winner is not an error', () => {
+    const r = cli('retrieve', dir, '--sig', '(str) -> str', '--intent', 'make it loud');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^winner: shout/);
+    expect(r.stdout).toMatch(/flat retrieval would cost \d+/);
+    const none = cli('retrieve', dir, '--sig', '(bool) -> bool', '--intent', 'negate', '--json');
+    expect(none.code).toBe(0);
+    expect(JSON.parse(none.stdout).winner).toBeNull();
+  });
+
+  it('bad input: exit 1 with the argument template', () => {
+    const bad = cli('retrieve', dir, '--sig', '(float -> ', '--intent', 'x');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Expected "signature" to be a valid signature/);
+    const k2 = cli('retrieve', dir, '--sig', '(float) -> float', '--intent', 'x', '--k2', '0');
+    expect(k2.code).toBe(1);
+    expect(k2.stderr).toMatch(/Expected "k2" to be a positive integer/);
+    const intent = cli('retrieve', dir, '--sig', '(float) -> float', '--intent', ' ');
+    expect(intent.code).toBe(1);
+    expect(intent.stderr).toMatch(/Expected "intent" to be a non-empty string/);
+  });
+});
