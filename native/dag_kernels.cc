@@ -13,6 +13,7 @@
 // error codes and messages (ERR_CSR_INVALID, ERR_CYCLE). flat is summed in post-order in the same
 // order as the twin, so the doubles agree bit for bit.
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,42 +63,44 @@ Csr CheckCsr(const Napi::CallbackInfo& info, const char* fn) {
 
 enum : uint8_t { kWhite = 0, kGray = 1, kBlack = 2 };
 
-// The shared DFS. Fills `order` (post-order) and returns true, or fills `cycle` and returns false.
-bool Dfs(const Csr& g, std::vector<int32_t>& order, std::vector<int32_t>& cycle) {
+// The shared DFS. Calls onEmit(v) for every node in post-order and returns true, or fills
+// `cycle` and returns false. Work arrays are left uninitialised (only `color` needs zeroing).
+template <typename OnEmit>
+bool Dfs(const Csr& g, std::vector<int32_t>& cycle, OnEmit&& onEmit) {
   const int32_t n = g.n;
-  std::vector<uint8_t> color(static_cast<size_t>(n), kWhite);
-  std::vector<int32_t> stack(static_cast<size_t>(n));
-  std::vector<int32_t> edge(static_cast<size_t>(n));
-  order.clear();
-  order.reserve(static_cast<size_t>(n));
+  std::unique_ptr<uint8_t[]> color(new uint8_t[static_cast<size_t>(n) + 1]());
+  std::unique_ptr<int32_t[]> stack(new int32_t[static_cast<size_t>(n) + 1]);
+  std::unique_ptr<int32_t[]> edge(new int32_t[static_cast<size_t>(n) + 1]);
+  const int32_t* off = g.offsets;
+  const int32_t* tgt = g.targets;
   for (int32_t root = 0; root < n; ++root) {
     if (color[root] != kWhite) continue;
     int32_t top = 0;
     stack[0] = root;
-    edge[0] = g.offsets[root];
+    edge[0] = off[root];
     color[root] = kGray;
     while (top >= 0) {
       const int32_t v = stack[top];
       const int32_t e = edge[top];
-      if (e < g.offsets[v + 1]) {
+      if (e < off[v + 1]) {
         edge[top] = e + 1;
-        const int32_t u = g.targets[e];
+        const int32_t u = tgt[e];
         const uint8_t c = color[u];
         if (c == kWhite) {
           color[u] = kGray;
           ++top;
           stack[top] = u;
-          edge[top] = g.offsets[u];
+          edge[top] = off[u];
         } else if (c == kGray) {
           int32_t i = top;
           while (stack[i] != u) --i;
-          cycle.assign(stack.begin() + i, stack.begin() + top + 1);
+          cycle.assign(stack.get() + i, stack.get() + top + 1);
           cycle.push_back(u);
           return false;
         }
       } else {
         color[v] = kBlack;
-        order.push_back(v);
+        onEmit(v);
         --top;
       }
     }
@@ -122,23 +125,25 @@ Napi::Int32Array ToInt32Array(Napi::Env env, const std::vector<int32_t>& xs) {
 
 Napi::Value FindCycle(const Napi::CallbackInfo& info) {
   const Csr g = CheckCsr(info, "findCycle");
-  std::vector<int32_t> order, cycle;
-  Dfs(g, order, cycle);
+  std::vector<int32_t> cycle;
+  Dfs(g, cycle, [](int32_t) {});
   return ToInt32Array(info.Env(), cycle);
 }
 
 Napi::Value TopoOrder(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   const Csr g = CheckCsr(info, "topoOrder");
-  std::vector<int32_t> order, cycle;
-  if (!Dfs(g, order, cycle)) ThrowCycle(info.Env(), "topoOrder", cycle);
-  return ToInt32Array(info.Env(), order);
+  std::vector<int32_t> cycle;
+  Napi::Int32Array orderArr = Napi::Int32Array::New(env, static_cast<size_t>(g.n));
+  int32_t* order = orderArr.Data();
+  size_t k = 0;
+  if (!Dfs(g, cycle, [&](int32_t v) { order[k++] = v; })) ThrowCycle(env, "topoOrder", cycle);
+  return orderArr;
 }
 
 Napi::Value Metrics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Csr g = CheckCsr(info, "metrics");
-  std::vector<int32_t> order, cycle;
-  if (!Dfs(g, order, cycle)) ThrowCycle(env, "metrics", cycle);
   const size_t n = static_cast<size_t>(g.n);
   Napi::Int32Array depthArr = Napi::Int32Array::New(env, n);
   Napi::Float64Array flatArr = Napi::Float64Array::New(env, n);
@@ -146,10 +151,14 @@ Napi::Value Metrics(const Napi::CallbackInfo& info) {
   int32_t* depth = depthArr.Data();
   double* flat = flatArr.Data();
   double* phi = phiArr.Data();
-  for (size_t k = 0; k < n; ++k) {
-    const int32_t v = order[k];
-    const int32_t lo = g.offsets[v];
-    const int32_t hi = g.offsets[v + 1];
+  const int32_t* off = g.offsets;
+  const int32_t* tgt = g.targets;
+  // Fused with the DFS: a node is emitted after all its children, so their values are final.
+  // Children are summed in CSR order, exactly like the TS twin's separate pass.
+  std::vector<int32_t> cycle;
+  const bool ok = Dfs(g, cycle, [&](int32_t v) {
+    const int32_t lo = off[v];
+    const int32_t hi = off[v + 1];
     if (lo == hi) {
       depth[v] = 0;
       flat[v] = 1.0;
@@ -157,7 +166,7 @@ Napi::Value Metrics(const Napi::CallbackInfo& info) {
       int32_t d = 0;
       double f = 0.0;
       for (int32_t e = lo; e < hi; ++e) {
-        const int32_t u = g.targets[e];
+        const int32_t u = tgt[e];
         if (depth[u] > d) d = depth[u];
         f += flat[u];
       }
@@ -165,7 +174,8 @@ Napi::Value Metrics(const Napi::CallbackInfo& info) {
       flat[v] = f;
     }
     phi[v] = flat[v] - 1.0;
-  }
+  });
+  if (!ok) ThrowCycle(env, "metrics", cycle);
   Napi::Object out = Napi::Object::New(env);
   out.Set("depth", depthArr);
   out.Set("flat", flatArr);
