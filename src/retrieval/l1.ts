@@ -6,6 +6,7 @@
 import type { Param, Signature } from '../types/ast.ts';
 import { printType } from '../types/print.ts';
 import { unifySignature } from '../types/unify.ts';
+import { buildL1Index } from '../l1/index.ts';
 import type { Corpus } from './corpus.ts';
 import type { L1Stage } from './cascade.ts';
 
@@ -70,8 +71,20 @@ function permutations(xs: readonly Param[]): Param[][] {
 
 /**
  * The L1 stage the cascade uses by default on a version: built once per version (Corpus memo).
- * Tools whose signature does not parse are left out of L1 (they can never be retrieved).
+ * This is the library's L1 index (src/l1: typed tries, native or TS twin, `O(log n + |S1|)`), which
+ * returns exactly what {@link ScanL1} returns. Tools whose signature does not parse are left out.
  */
 export function defaultL1(corpus: Corpus): L1Stage {
-  return corpus.memoize('l1-default', () => new ScanL1(corpus));
+  return corpus.memoize('l1-index', () => {
+    const ids: number[] = [];
+    const sigs: Signature[] = [];
+    for (let v = 0; v < corpus.n; v++) {
+      const s = corpus.signature(v);
+      if (s) {
+        ids.push(v);
+        sigs.push(s);
+      }
+    }
+    return buildL1Index(ids, sigs, { registry: corpus.registry });
+  });
 }

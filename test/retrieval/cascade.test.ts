@@ -120,3 +120,28 @@ describe('Typed DAG Retrieval cascade', () => {
     expect(valueFits('x', t('?'))).toBe(true);
   });
 });
+
+describe('default L1 = the library L1 index', () => {
+  it('returns what the reference scan returns, on real tools', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { depthbenchFile } = await import('../../src/library/depthbench.ts');
+    const { importSchemas } = await import('../../src/library/import-schema.ts');
+    const { defaultL1, ScanL1, UnorderedInputsL1 } = await import('../../src/retrieval/l1.ts');
+    const { depthbenchEvalSet } = await import('../../src/retrieval/depthbench.ts');
+    const specs = JSON.parse(readFileSync(depthbenchFile('tools.json'), 'utf8')) as Record<string, unknown>;
+    const xlam = JSON.parse(readFileSync(depthbenchFile('xlam_tools.json'), 'utf8')) as Record<string, unknown>;
+    const recs = [...importSchemas(specs).records, ...importSchemas(xlam).records.filter((_, i) => i % 8 === 0)];
+    const corpus = new Corpus({ records: recs }, new CardTokens(chars));
+    const ix = new UnorderedInputsL1(defaultL1(corpus));
+    const scan = new UnorderedInputsL1(new ScanL1(corpus));
+    const goals = depthbenchEvalSet({ tools: specs, xlam: {} }).subgoals.filter((_, i) => i % 40 === 0);
+    let nonEmpty = 0;
+    for (const g of goals) {
+      const sig = parseSignature(g.signature);
+      const a = ix.candidates(sig);
+      expect(Array.from(a)).toEqual(Array.from(scan.candidates(sig)));
+      if (a.length > 0) nonEmpty++;
+    }
+    expect(nonEmpty).toBeGreaterThan(goals.length * 0.9);
+  });
+});
