@@ -103,11 +103,14 @@ describe('abstractor', () => {
     for (const e of top.record.examples!) expect(e.result).toBe((e.args[0] as number) * (e.args[1] as number) + (e.args[2] as number) * (e.args[3] as number));
     for (let i = 1; i < cands.length; i++) expect(cands[i - 1]!.utility).toBeGreaterThanOrEqual(cands[i]!.utility);
   });
-  it('lifts a child precondition on a direct parameter into the composite pre', async () => {
-    const split = ALL_SCENARIOS.find((s) => s.id === 'split_bill')!;
-    const solved = await solve([0, 1, 2].map((i) => makeTask(split, 'train', 4, i)));
-    const c = proposeComposites(solved, base).find((x) => x.key.endsWith('div(#2,$4)'))!;
-    expect(c.record.pre).toBe('(people !== 0)');
+  it('lifts child preconditions that read parameters directly, renamed, and drops the others', async () => {
+    const pay = ALL_SCENARIOS.find((s) => s.id === 'pay_minutes')!;
+    const solved = await solve([0, 1, 2].map((i) => makeTask(pay, 'train', 4, i)));
+    const c = proposeComposites(solved, base).find((x) => x.key === 'div($0,$1);mul(#0,$2);add(#1,$3)')!;
+    expect(c.record.body).toContain('add(mul(div(minutes, min_per_hour), rate), bonus)');
+    expect(c.record.pre).toContain('Number.isFinite(minutes) && Number.isFinite(min_per_hour) && min_per_hour !== 0');
+    // mul's and add's preconditions read an intermediate value (a) too, so they are not lifted.
+    expect(c.record.pre).not.toMatch(/\ba\b/);
   });
   it('skips sub-programs the library already has and needs the minimum frequency', async () => {
     const solved = await solve(generateTasks({ seed: 1, n: 6, domain: 'math', depth: 3 }).filter((t) => t.template.startsWith('math/purchase2')));
