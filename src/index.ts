@@ -9,3 +9,4 @@ export * from './l1/index.ts';
 export * from './library/index.ts';
 export * from './reward/index.ts';
 export * from './exec/index.ts';
+export * from './primitives/index.ts';
