@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+describe('cocoda bench core', () => {
+  it('--quick --json prints one row per (operation, size) for both backends, measured in one run', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cocoda.mjs'), 'bench', 'core', '--quick', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const res = JSON.parse(r.stdout) as { backend: { backend: string }; rows: Array<{ suite: string; op: string; n: number; tsMs: number; nativeMs: number | null; speedup: number | null }> };
+    const dag = res.rows.filter((x) => x.suite === 'dag');
+    expect(dag.map((x) => `${x.op}@${x.n}`)).toEqual([
+      'depth/flat/Φ (metrics)@1000',
+      'acyclicity (findCycle)@1000',
+      'topoOrder@1000',
+      'depth/flat/Φ (metrics)@10000',
+      'acyclicity (findCycle)@10000',
+      'topoOrder@10000',
+    ]);
+    for (const row of dag) {
+      expect(row.tsMs).toBeGreaterThan(0);
+      if (res.backend.backend === 'native') expect(row.speedup).toBeCloseTo(row.tsMs / row.nativeMs!, 6);
+      else expect(row.nativeMs).toBeNull();
+    }
+  });
+});
