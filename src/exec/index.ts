@@ -3,7 +3,7 @@
  * together), the sandbox process, plain-data values, call traces and contracts.
  * See README "Sandboxed execution".
  */
-export { Sandbox } from './sandbox.ts';
+export { Sandbox, defaultSandbox } from './sandbox.ts';
 export type { SandboxOptions, CallSpec, CallOutcome, ExecError, TraceNode, Violation, SandboxStats } from './sandbox.ts';
 export { compileProgram, parseBody, parseContract, checkToolName } from './program.ts';
 export type { ExecTool, Program, ParsedBody } from './program.ts';

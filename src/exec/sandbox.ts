@@ -179,6 +179,11 @@ export class Sandbox {
     this.#marker = '\u0000' + nonce + ':';
   }
 
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Counters: processes spawned, batches, calls, and kills by cause. */
   get stats(): Readonly<SandboxStats> {
     return { ...this.#stats };
@@ -409,4 +414,15 @@ function fixTrace(n: TraceNode): void {
   if (typeof n.ms !== 'number') n.ms = NaN;
   if (!Array.isArray(n.calls)) n.calls = [];
   for (const c of n.calls) fixTrace(c);
+}
+
+let shared: Sandbox | undefined;
+
+/**
+ * A process-wide sandbox with default options, created on first use. It never keeps the process
+ * alive while idle; `close()` it to end its child process early (the next call makes a new one).
+ */
+export function defaultSandbox(): Sandbox {
+  if (!shared || shared.closed) shared = new Sandbox();
+  return shared;
 }
