@@ -23,6 +23,8 @@ export interface CorpusSource {
   flat?: ArrayLike<number>;
   /** Where nominal types in signatures are looked up (a library's own registry). */
   registry?: TypeRegistry;
+  /** The ToolDag version number this corpus views, when it views one. */
+  dagVersion?: number;
 }
 
 let fresh = 0;
@@ -40,6 +42,8 @@ export class Corpus {
   readonly flat: Float64Array;
   readonly cards: CardTokens;
   readonly registry: TypeRegistry;
+  /** The ToolDag version number (from {@link Corpus.fromDag}), else -1. */
+  readonly dagVersion: number;
   private sigs: Array<Signature | null | undefined> = [];
   private readonly byName = new Map<string, number>();
   private flatTotalCache = -1;
@@ -52,6 +56,7 @@ export class Corpus {
     this.version = src.version ?? `corpus-${++fresh}`;
     this.cards = cards ?? new CardTokens();
     this.registry = src.registry ?? defaultTypeRegistry;
+    this.dagVersion = src.dagVersion ?? -1;
     for (let i = 0; i < this.n; i++) {
       const name = src.records[i]!.name;
       if (this.byName.has(name)) throw argError('type', `records[${i}].name`, 'unique within a library version', name);
@@ -98,7 +103,7 @@ export class Corpus {
     const { offsets, targets } = dag.csr();
     const children: number[][] = [];
     for (let v = 0; v < dag.size; v++) children.push(Array.from(targets.subarray(offsets[v]!, offsets[v + 1]!)));
-    return new Corpus({ records: dag.records(), version: `dag-${dag.version}`, children, depth: dag.depthArray(), flat: dag.flatArray(), registry: dag.typeRegistry() }, cards);
+    return new Corpus({ records: dag.records(), version: `dag-${dag.version}`, children, depth: dag.depthArray(), flat: dag.flatArray(), registry: dag.typeRegistry(), dagVersion: dag.version }, cards);
   }
 
   /** d(v) and flat(v) by memoised DFS (the DAG is acyclic by construction of a library version). */

@@ -115,7 +115,7 @@ export class CardTokens {
   private readonly cache = new Map<string, Int32Array>();
 
   constructor(counter?: TokenCounter) {
-    this.counter = counter ?? qwen3Counter();
+    this.counter = counter ?? qwen3MemoCounter();
   }
 
   /** Tokens of one layer card of `r` (as shown in a prompt, newline included). */
