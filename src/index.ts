@@ -9,6 +9,7 @@ export * from './l1/index.ts';
 export * from './library/index.ts';
 export * from './reward/index.ts';
 export * from './exec/index.ts';
+export * from './retrieval/index.ts';
 export * from './primitives/index.ts';
 export { insertTool, libraryInserter } from './library/insert.ts';
 export type { InsertDecision, InsertOptions } from './library/insert.ts';

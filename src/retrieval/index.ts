@@ -1,0 +1,25 @@
+/**
+ * Typed DAG Retrieval (README "Retrieval"): tool cards and Qwen3 token accounting, the L1→L4
+ * cascade with its stage interfaces, baselines (flat, flat dense, RAPTOR-style text tree), the
+ * DepthBench evaluation set, synthetic distractors, and batch retrieval on a worker pool.
+ */
+export { card, cardL1, cardL2, cardL3, cardL4, flatCard, LAYERS, MAX_CARD_EXAMPLES } from './cards.ts';
+export type { Layer } from './cards.ts';
+export { CardTokens, qwen3Counter, qwen3MemoCounter } from './tokens.ts';
+export type { TokenCounter } from './tokens.ts';
+export { Corpus } from './corpus.ts';
+export type { CorpusSource } from './corpus.ts';
+export { LexicalRanker } from './lexical.ts';
+export type { L2Ranker, Ranked } from './lexical.ts';
+export { ContractChecker, ExampleReranker, valueFits } from './stages.ts';
+export type { L3Checker, L3Verdict, L4Reranker, ContractEvaluator, ResolvedGoal } from './stages.ts';
+export { Retriever, resolveGoal } from './cascade.ts';
+export type { SubGoal, L1Stage, CascadeOptions, StageName, StageReport, Winner, RetrievalResult } from './cascade.ts';
+export { ScanL1, UnorderedInputsL1, defaultL1 } from './l1.ts';
+export { FlatBaseline, FlatDenseBaseline, TextTree } from './baselines.ts';
+export type { MethodResult, TextTreeOptions } from './baselines.ts';
+export { depthbenchEvalSet, typeOfValue, hitAt } from './depthbench.ts';
+export type { EvalSubGoal, EvalSet } from './depthbench.ts';
+export { synthesizeTools } from './synth.ts';
+export { BatchRetriever, toPlainResult } from './batch.ts';
+export type { BatchOptions, BatchTask, BatchReply, PlainResult } from './batch.ts';
