@@ -39,7 +39,7 @@ function tag(v: unknown, path: string, seen: Set<object>): unknown {
       let dollar = false;
       for (const [k, x] of Object.entries(v)) {
         if (k.startsWith('$')) dollar = true;
-        o[k] = tag(x, `${path}.${k}`, seen);
+        setOwn(o, k, tag(x, `${path}.${k}`, seen));
       }
       out = dollar ? { $o: o } : o;
     }
@@ -47,6 +47,12 @@ function tag(v: unknown, path: string, seen: Set<object>): unknown {
     return out;
   }
   throw new TypeError(`Expected "${path}" to be plain data (got ${typeof v})`);
+}
+
+/** Defines an own data property (plain assignment of "__proto__" would set the prototype instead). */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** Decodes {@link encodeValue}'s text. */
@@ -65,12 +71,12 @@ function untag(v: unknown): unknown {
     if (keys[0] === '$o') {
       const inner = o.$o as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(inner)) out[k] = untag(x);
+      for (const [k, x] of Object.entries(inner)) setOwn(out, k, untag(x));
       return out;
     }
   }
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = untag(o[k]);
+  for (const k of keys) setOwn(out, k, untag(o[k]));
   return out;
 }
 

@@ -101,7 +101,7 @@ describe('snapshot buffers', () => {
         expect(Array.from(back.csr().offsets)).toEqual(Array.from(dag.csr().offsets));
         expect(Array.from(back.csr().targets)).toEqual(Array.from(dag.csr().targets));
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.COCODA_FC_RUNS ?? 150) },
     );
   });
 
@@ -231,5 +231,15 @@ describe('schema conformance (flatc)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('example values with a "__proto__" key', () => {
+  it('stay own properties through encode/decode and a snapshot', () => {
+    const v = JSON.parse('{"__proto__": {"x": 1}, "a": [ {"__proto__": 0} ]}');
+    expect(decodeValue(encodeValue(v))).toStrictEqual(v);
+    const dag = ToolDag.empty().add({ name: 'p', signature: '() -> any', examples: [{ args: [v], result: v }] });
+    expect(fromBuffer(toBuffer(dag)).record('p')!.examples).toStrictEqual(dag.record('p')!.examples);
+    expect(Object.getPrototypeOf(decodeValue(encodeValue(v)))).toBe(Object.prototype);
   });
 });
