@@ -20,7 +20,8 @@ import { FlatBaseline, FlatDenseBaseline, TextTree } from '../src/retrieval/base
 import { Retriever } from '../src/retrieval/cascade.ts';
 import { Corpus } from '../src/retrieval/corpus.ts';
 import { depthbenchEvalSet, hitAt, type EvalSubGoal } from '../src/retrieval/depthbench.ts';
-import { defaultL1, UnorderedInputsL1 } from '../src/retrieval/l1.ts';
+import { defaultL1, KnownResultL1, UnorderedInputsL1 } from '../src/retrieval/l1.ts';
+import os from 'node:os';
 import { synthesizeTools } from '../src/retrieval/synth.ts';
 import { CardTokens, qwen3MemoCounter } from '../src/retrieval/tokens.ts';
 import { rng } from '../src/retrieval/vectors.ts';
@@ -65,7 +66,18 @@ export interface RetrievalBenchResult {
     tokenizer: string;
     textTree: { branching: number; leafSize: number; beam: number };
     wallMs: number;
+    /** 1-minute load average at the end (this machine's 2 cores are shared). */
+    loadAvg: number;
+    cpus: number;
   };
+  /**
+   * Diagnostic variant, not one of the four methods: TDR whose L1 drops gradual `?` output matches
+   * when the sub-goal's output is known (KnownResultL1). It shows how much of TDR's cost is the
+   * L2 scan over untyped tools that L1 cannot prune.
+   */
+  variants: Array<{ n: number; method: 'tdr-known-results'; tokens: number; ratioFlat: number; hit1: number; hit5: number; s1: number }>;
+  /** Batch retrieval throughput on the real pool (sub-goals per second), in-process and on 1 / 2 workers. */
+  throughput?: Array<{ mode: 'sequential' | 'workers'; threads: number; subgoals: number; perSec: number; ms: number }>;
 }
 
 export interface RetrievalBenchOptions {
@@ -75,6 +87,8 @@ export interface RetrievalBenchOptions {
   k2?: number;
   seed?: number;
   log?: (line: string) => void;
+  /** Measure batch throughput on 1 and 2 workers (default true). */
+  workers?: boolean;
 }
 
 function pct(xs: number[], p: number): number {
@@ -118,6 +132,7 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
   const counter = qwen3MemoCounter();
   const tree = { branching: 8, leafSize: 8, beam: 2 };
   const rows: RetrievalBenchRow[] = [];
+  const variants: RetrievalBenchResult['variants'] = [];
   log(`retrieval bench: ${sample.length} of ${all.length} DepthBench sub-goals, ${goldNames.length} gold tools, sizes ${sizes.join(', ')}`);
 
   for (const n of sizes) {
@@ -131,6 +146,8 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
     const tdr = new Retriever(corpus, { l1, k2 });
     tdr.retrieve({ signature: '() -> ?', intent: 'warm up' });
     const tdrBuild = performance.now() - b;
+    const strict = new Retriever(corpus, { l1: new KnownResultL1(l1, corpus), k2 });
+    const sv = { tok: 0, h1: 0, h5: 0, s1: 0 };
     b = performance.now();
     const flat = new FlatBaseline(corpus);
     const flatBuild = performance.now() - b;
@@ -156,6 +173,11 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
       const r = tdr.retrieve(sg);
       record('tdr', r.ranked, r.tokens, r.stages.reduce((s, x) => s + x.ms, 0));
       for (const s of r.stages) st[s.stage].push([s.survivors, s.tokens, s.ms]);
+      const rs = strict.retrieve(sg);
+      sv.tok += rs.tokens;
+      sv.s1 += rs.stages[0]!.survivors;
+      if (hitAt(rs.ranked, g, 1)) sv.h1++;
+      if (hitAt(rs.ranked, g, 5)) sv.h5++;
       const f = flat.retrieve(sg.intent);
       record('flat', f.ranked, f.tokens, f.ms);
       const t = tt.retrieve(sg.intent);
@@ -164,6 +186,15 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
       record('flat-dense', d.ranked, d.tokens, d.ms);
     });
     const tdrTokens = mean(acc.get('tdr')!.tok);
+    variants.push({
+      n,
+      method: 'tdr-known-results',
+      tokens: sv.tok / sample.length,
+      ratioFlat: sv.tok > 0 ? mean(acc.get('flat')!.tok) / (sv.tok / sample.length) : 0,
+      hit1: sv.h1 / sample.length,
+      hit5: sv.h5 / sample.length,
+      s1: sv.s1 / sample.length,
+    });
     const builds: Record<Method, number> = { tdr: tdrBuild, flat: flatBuild, 'text-tree': treeBuild, 'flat-dense': denseBuild };
     for (const m of METHODS) {
       const a = acc.get(m)!;
@@ -192,8 +223,12 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
     const r = rows.slice(-4);
     log(`  n=${n}: ` + r.map((x) => `${x.method} ${Math.round(x.tokens)} tok (×${x.ratio.toFixed(1)}) hit@1 ${x.hit1.toFixed(2)}`).join(' | ') + `  [${Math.round(performance.now() - t0)} ms]`);
   }
+  let throughput: RetrievalBenchResult['throughput'];
+  if (opts.workers ?? true) throughput = await measureThroughput(pool, sample, k2, log);
   return {
     rows,
+    variants,
+    ...(throughput ? { throughput } : {}),
     meta: {
       subgoals: sample.length,
       totalSubgoals: all.length,
@@ -203,8 +238,49 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
       tokenizer: counter.name,
       textTree: tree,
       wallMs: performance.now() - t0,
+      loadAvg: os.loadavg()[0]!,
+      cpus: os.cpus().length,
     },
   };
+}
+
+/**
+ * Batch throughput on the real pool: the same sub-goals (repeated to 4× the sample) retrieved
+ * in-process, then by a BatchRetriever on 1 and on 2 worker threads (after a warm-up batch that
+ * builds each worker's indexes, which is not timed).
+ */
+async function measureThroughput(
+  pool: ToolRecord[],
+  sample: EvalSubGoal[],
+  k2: number,
+  log: (l: string) => void,
+): Promise<NonNullable<RetrievalBenchResult['throughput']>> {
+  const { ToolDag } = await import('../src/library/dag.ts');
+  const { BatchRetriever } = await import('../src/retrieval/batch.ts');
+  const dag = ToolDag.fromRecords(pool);
+  const goals = [...sample, ...sample, ...sample, ...sample].map((g) => ({ signature: g.signature, intent: g.intent }));
+  const out: NonNullable<RetrievalBenchResult['throughput']> = [];
+  const corpus = Corpus.fromDag(dag, new CardTokens(qwen3MemoCounter()));
+  const seq = new Retriever(corpus, { k2, l1: new UnorderedInputsL1(defaultL1(corpus)) });
+  for (const g of sample) seq.retrieve(g);
+  let t = performance.now();
+  for (const g of goals) seq.retrieve(g);
+  let ms = performance.now() - t;
+  out.push({ mode: 'sequential', threads: 0, subgoals: goals.length, perSec: (goals.length * 1000) / ms, ms });
+  for (const threads of [1, 2]) {
+    const batch = new BatchRetriever(dag, { threads, k2, unorderedInputs: true });
+    try {
+      await batch.retrieveBatch(goals.slice(0, threads * 8)); // warm-up: tsx, tokenizer, indexes
+      t = performance.now();
+      await batch.retrieveBatch(goals);
+      ms = performance.now() - t;
+    } finally {
+      await batch.close();
+    }
+    out.push({ mode: 'workers', threads, subgoals: goals.length, perSec: (goals.length * 1000) / ms, ms });
+  }
+  log('  throughput (sub-goals/s): ' + out.map((x) => `${x.mode === 'sequential' ? 'in-process' : `${x.threads} worker${x.threads > 1 ? 's' : ''}`} ${x.perSec.toFixed(0)}`).join(', '));
+  return out;
 }
 
 /** The printed table. */
@@ -226,10 +302,21 @@ export function formatRetrievalBench(res: RetrievalBenchResult): string {
         (['L1', 'L2', 'L3', 'L4'] as const).map((k) => `${k} ${s[k].survivors.toFixed(1)}/${s[k].tokens.toFixed(0)}/${s[k].p50Ms.toFixed(2)}/${s[k].p99Ms.toFixed(2)}`).join('  '),
     );
   }
+  if (res.variants.length > 0) {
+    lines.push('');
+    lines.push('Diagnostic: TDR with L1 dropping gradual `?` outputs (untyped tools) when the output is known:');
+    for (const v of res.variants) {
+      lines.push(`${String(v.n).padStart(6)}  |S1| ${v.s1.toFixed(1).padStart(8)}  tokens ${v.tokens.toFixed(0).padStart(7)}  flat/this ${v.ratioFlat.toFixed(1).padStart(8)}×  hit@1 ${v.hit1.toFixed(3)}  hit@5 ${v.hit5.toFixed(3)}`);
+    }
+  }
+  if (res.throughput) {
+    lines.push('');
+    lines.push('Batch throughput on the real pool (n = 4,374): ' + res.throughput.map((x) => `${x.mode === 'sequential' ? 'in-process' : `${x.threads} worker${x.threads > 1 ? 's' : ''}`} ${x.perSec.toFixed(0)}/s`).join(', ') + (res.throughput.length === 3 ? `; 2 workers / 1 worker = ${(res.throughput[2]!.perSec / res.throughput[1]!.perSec).toFixed(2)}×` : ''));
+  }
   const m = res.meta;
   lines.push('');
   lines.push(
-    `${m.subgoals} of ${m.totalSubgoals} DepthBench sub-goals (evenly sampled), ${m.goldTools} gold tools always in the pool; real pool ${m.realPool}, larger n synthetic; k2=${m.k2}; ${m.tokenizer} tokens; text tree b=${m.textTree.branching} leaf≤${m.textTree.leafSize} beam=${m.textTree.beam}; wall ${(m.wallMs / 1000).toFixed(1)} s`,
+    `${m.subgoals} of ${m.totalSubgoals} DepthBench sub-goals (evenly sampled), ${m.goldTools} gold tools always in the pool; real pool ${m.realPool}, larger n synthetic; k2=${m.k2}; ${m.tokenizer} tokens; text tree b=${m.textTree.branching} leaf≤${m.textTree.leafSize} beam=${m.textTree.beam}; wall ${(m.wallMs / 1000).toFixed(1)} s; load average ${m.loadAvg.toFixed(1)} on ${m.cpus} cores`,
   );
   return lines.join('\n');
 }
@@ -274,10 +361,12 @@ export function registerRetrievalBench(bench: Command): void {
     .option('--out <dir>', 'where retrieval.json and retrieval.svg are written', path.join(packageRoot, 'bench', 'results'))
     .option('--no-write', 'do not write the JSON and SVG files')
     .option('--json', 'print the JSON rows instead of the table')
-    .action(async (o: { sizes: string; subgoals: string; out: string; write: boolean; json?: boolean }) => {
+    .option('--no-workers', 'skip the batch-throughput measurement on 1 and 2 workers')
+    .action(async (o: { sizes: string; subgoals: string; out: string; write: boolean; json?: boolean; workers: boolean }) => {
       const res = await runRetrievalBench({
         sizes: parseSizes(o.sizes),
         subgoals: Number(o.subgoals),
+        workers: o.workers,
         log: o.json ? undefined : (l) => process.stderr.write(l + '\n'),
       });
       if (o.write) {

@@ -15,7 +15,7 @@ export { ContractChecker, ExampleReranker, valueFits } from './stages.ts';
 export type { L3Checker, L3Verdict, L4Reranker, ContractEvaluator, ResolvedGoal } from './stages.ts';
 export { Retriever, resolveGoal } from './cascade.ts';
 export type { SubGoal, L1Stage, CascadeOptions, StageName, StageReport, Winner, RetrievalResult } from './cascade.ts';
-export { ScanL1, UnorderedInputsL1, defaultL1 } from './l1.ts';
+export { ScanL1, UnorderedInputsL1, KnownResultL1, defaultL1 } from './l1.ts';
 export { FlatBaseline, FlatDenseBaseline, TextTree } from './baselines.ts';
 export type { MethodResult, TextTreeOptions } from './baselines.ts';
 export { depthbenchEvalSet, typeOfValue, hitAt } from './depthbench.ts';

@@ -88,3 +88,22 @@ export function defaultL1(corpus: Corpus): L1Stage {
     return buildL1Index(ids, sigs, { registry: corpus.registry });
   });
 }
+
+/**
+ * Wraps an L1 stage to drop gradual output matches: when the sub-goal's output type is known, a
+ * tool whose result type is `?` (e.g. a JSON-Schema import without `returns`) is not admitted.
+ * Not the default (it drops tools that might serve); the scaling benchmark uses it to measure how
+ * much of TDR's cost comes from the gradual `?` results of untyped tools.
+ */
+export class KnownResultL1 implements L1Stage {
+  constructor(
+    private readonly inner: L1Stage,
+    private readonly corpus: Corpus,
+  ) {}
+
+  candidates(goal: Signature): Int32Array {
+    const all = this.inner.candidates(goal);
+    if (goal.result.kind === 'unknown') return all;
+    return all.filter((v) => this.corpus.signature(v)?.result.kind !== 'unknown');
+  }
+}
