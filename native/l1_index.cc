@@ -571,7 +571,9 @@ class Unifier {
 
 // ---- keys (src/l1/keys.ts) ----
 constexpr int32_t K_UNK = 0, K_VAR = 1, K_RIGID = 2, K_BASE = 3, K_ENUM = 12, K_LIST = 21, K_DICT = 22,
-                  K_RECORD = 23, K_TUPLE = 1000, K_CALLABLE = 2000, K_NOMINAL = 100000, K_OPT = 1 << 28;
+                  K_RECORD = 23, K_TUPLE = 1000, K_CALLABLE = 2000, K_NOMINAL = 100000, K_RECF = 1 << 22,
+                  SIMPLE_LIMIT = 1 << 23, K_LISTOF = 1 << 23, K_OPT = 1 << 28, MAX_NAME_ID = K_RECF - K_NOMINAL,
+                  ALL_HI = 0x7fffffff;
 constexpr int32_t K_NONE = K_BASE + B_NONE, K_ANY = K_BASE + B_ANY;
 
 int32_t OptKey(int32_t k) { return k == K_NONE || k == K_ANY ? k : (k | K_OPT); }
@@ -585,9 +587,18 @@ int32_t KeyOf(N t) {
     case T_NOMINAL: return K_NOMINAL + t[2];
     case T_OPT: return OptKey(KeyOf(t + 2));
     case T_ENUM: return K_ENUM + EnumBase(t);
-    case T_LIST: return K_LIST;
+    case T_LIST: {
+      int32_t ke = KeyOf(t + 2);
+      return ke < SIMPLE_LIMIT ? K_LISTOF + ke : K_LIST;
+    }
     case T_DICT: return K_DICT;
-    case T_RECORD: return K_RECORD;
+    case T_RECORD: {
+      int32_t m = -1;
+      N f = FieldsBegin(t);
+      for (int32_t i = 0; i < t[2]; i++, f = FieldNext(f))
+        if (!f[1] && (m < 0 || f[0] < m)) m = f[0];
+      return m < 0 ? K_RECORD : K_RECF + m;
+    }
     case T_TUPLE: return K_TUPLE + std::min<int32_t>(t[2], 999);
     case T_CALLABLE: return K_CALLABLE + std::min<int32_t>(t[2], 999);
     default: return K_UNK;
@@ -596,6 +607,8 @@ int32_t KeyOf(N t) {
 
 bool IsExactKey(int32_t k) {
   int32_t b = k & ~K_OPT;
+  if (b >= K_LISTOF) b -= K_LISTOF;
+  if (b >= K_RECF) return false;
   return b == K_UNK || b == K_RIGID || (b >= K_BASE && b < K_BASE + 9) || b >= K_NOMINAL;
 }
 
@@ -605,109 +618,174 @@ bool BaseLe(int32_t b, int32_t c) {
   return rb >= 0 && rc >= 0 && rb <= rc;
 }
 
+struct Range {
+  int32_t lo, hi;
+};
+
+// Sorted explicit keys plus sorted disjoint half-open ranges; explicit keys inside a range dropped.
 struct KeySet {
-  bool all = false;
-  bool allOpt = false;
   std::vector<int32_t> keys;
+  std::vector<Range> ranges;
   void Finish() {
+    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    keys.erase(std::remove_if(keys.begin(), keys.end(),
+                              [&](int32_t k) {
+                                for (const Range& r : ranges)
+                                  if (k >= r.lo && k < r.hi) return true;
+                                return false;
+                              }),
+               keys.end());
   }
 };
 
 const int32_t TOPS[] = {K_UNK, K_VAR, K_ANY, K_OPT | K_UNK, K_OPT | K_VAR};
 const int32_t TEXT_BASES[] = {B_INT, B_FLOAT, B_BOOL, B_STR};
 
-std::vector<int32_t> StrictSupers(int32_t k) {
-  std::vector<int32_t> out;
+KeySet AllKeys() {
+  KeySet s;
+  s.ranges.push_back({0, ALL_HI});
+  return s;
+}
+
+N StripOptional(N t) {
+  while (Tag(t) == T_OPT) t = t + 2;
+  return t;
+}
+
+KeySet SuperKeys(N a);
+KeySet SubKeys(N b);
+
+void ListOf(const KeySet& elem, KeySet& out) {
+  out.keys.push_back(K_LIST);
+  for (const Range& r : elem.ranges)
+    if (r.lo < SIMPLE_LIMIT) out.ranges.push_back({K_LISTOF + r.lo, K_LISTOF + std::min(r.hi, SIMPLE_LIMIT)});
+  for (int32_t k : elem.keys)
+    if (k < SIMPLE_LIMIT) out.keys.push_back(K_LISTOF + k);
+}
+
+KeySet StrictSupers(N x) {
+  KeySet out;
+  int32_t k = KeyOf(x);
   if (k >= K_BASE && k < K_BASE + 9) {
     int32_t b = k - K_BASE;
     for (int32_t c = 0; c < 9; c++)
-      if (c != B_ANY && c != B_NONE && BaseLe(b, c)) out.push_back(K_BASE + c);
+      if (c != B_ANY && c != B_NONE && BaseLe(b, c)) out.keys.push_back(K_BASE + c);
     return out;
   }
   if (k >= K_ENUM && k < K_ENUM + 9) {
     int32_t e = k - K_ENUM;
-    out.push_back(K_ENUM + B_ANY);
+    out.keys.push_back(K_ENUM + B_ANY);
     if (e != B_ANY)
       for (int32_t c : TEXT_BASES)
         if (BaseLe(e, c)) {
-          out.push_back(K_ENUM + c);
-          out.push_back(K_BASE + c);
+          out.keys.push_back(K_ENUM + c);
+          out.keys.push_back(K_BASE + c);
         }
     return out;
   }
-  if (k == K_RIGID) return out;
-  out.push_back(k);
+  int32_t tg = Tag(x);
+  if (tg == T_RIGID || tg == T_VAR) return out;
+  if (tg == T_RECORD) {
+    out.keys.push_back(K_RECORD);
+    N f = FieldsBegin(x);
+    for (int32_t i = 0; i < x[2]; i++, f = FieldNext(f))
+      if (!f[1]) out.keys.push_back(K_RECF + f[0]);
+    return out;
+  }
+  if (tg == T_LIST) {
+    ListOf(SuperKeys(x + 2), out);
+    return out;
+  }
+  out.keys.push_back(k);
   return out;
 }
 
-KeySet SuperKeys(int32_t k) {
-  KeySet s;
-  if (k == K_UNK) {
-    s.all = true;
-    return s;
+void AddShifted(const KeySet& s, KeySet& out, bool plain) {
+  for (int32_t k : s.keys) {
+    if (plain) out.keys.push_back(k);
+    out.keys.push_back(k | K_OPT);
   }
+  for (const Range& r : s.ranges) {
+    if (plain) out.ranges.push_back(r);
+    out.ranges.push_back({r.lo | K_OPT, r.hi | K_OPT});
+  }
+}
+
+KeySet SuperKeys(N a) {
+  int32_t k = KeyOf(a);
+  if (k == K_UNK) return AllKeys();
+  KeySet s;
   s.keys.assign(std::begin(TOPS), std::end(TOPS));
   if (k == K_ANY) {
   } else if (k == K_NONE || k == (K_OPT | K_UNK)) {
     s.keys.push_back(K_NONE);
-    s.allOpt = true;
+    s.ranges.push_back({K_OPT, K_OPT * 2});
   } else if (k & K_OPT) {
-    for (int32_t x : StrictSupers(k & ~K_OPT)) s.keys.push_back(x | K_OPT);
+    AddShifted(StrictSupers(StripOptional(a)), s, false);
   } else {
-    for (int32_t x : StrictSupers(k)) {
-      s.keys.push_back(x);
-      s.keys.push_back(x | K_OPT);
-    }
+    AddShifted(StrictSupers(a), s, true);
   }
   s.Finish();
   return s;
 }
 
-std::vector<int32_t> StrictSubs(int32_t k) {
-  std::vector<int32_t> out;
+KeySet StrictSubs(N x) {
+  KeySet out;
+  int32_t k = KeyOf(x);
   if (k >= K_BASE && k < K_BASE + 9) {
     int32_t b = k - K_BASE;
     for (int32_t c = 0; c < 9; c++) {
-      if (c != B_ANY && c != B_NONE && BaseLe(c, b)) out.push_back(K_BASE + c);
-      if ((c == B_INT || c == B_FLOAT || c == B_BOOL || c == B_STR) && BaseLe(c, b)) out.push_back(K_ENUM + c);
+      if (c != B_ANY && c != B_NONE && BaseLe(c, b)) out.keys.push_back(K_BASE + c);
+      if ((c == B_INT || c == B_FLOAT || c == B_BOOL || c == B_STR) && BaseLe(c, b)) out.keys.push_back(K_ENUM + c);
     }
     return out;
   }
   if (k >= K_ENUM && k < K_ENUM + 9) {
     int32_t e = k - K_ENUM;
     if (e == B_ANY) {
-      for (int32_t c : TEXT_BASES) out.push_back(K_ENUM + c);
-      out.push_back(K_ENUM + B_ANY);
+      for (int32_t c : TEXT_BASES) out.keys.push_back(K_ENUM + c);
+      out.keys.push_back(K_ENUM + B_ANY);
       return out;
     }
     for (int32_t c : TEXT_BASES)
-      if (BaseLe(c, e)) out.push_back(K_ENUM + c);
+      if (BaseLe(c, e)) out.keys.push_back(K_ENUM + c);
     return out;
   }
-  if (k == K_RIGID) return out;
-  out.push_back(k);
+  int32_t tg = Tag(x);
+  if (tg == T_RIGID || tg == T_VAR) return out;
+  if (tg == T_RECORD) {
+    if (k == K_RECORD) {
+      out.keys.push_back(K_RECORD);
+      out.ranges.push_back({K_RECF, K_RECF + MAX_NAME_ID});
+    } else {
+      out.ranges.push_back({K_RECF, k + 1});
+    }
+    return out;
+  }
+  if (tg == T_LIST) {
+    ListOf(SubKeys(x + 2), out);
+    return out;
+  }
+  out.keys.push_back(k);
   return out;
 }
 
-KeySet SubKeys(int32_t k) {
+KeySet SubKeys(N b) {
+  int32_t k = KeyOf(b);
+  if (k == K_UNK || k == K_ANY || k == (K_OPT | K_UNK)) return AllKeys();
   KeySet s;
-  if (k == K_UNK || k == K_ANY || k == (K_OPT | K_UNK)) {
-    s.all = true;
-    return s;
-  }
   s.keys = {K_UNK, K_VAR};
   if (k == K_NONE) {
     s.keys.insert(s.keys.end(), {K_NONE, K_OPT | K_UNK, K_OPT | K_VAR});
   } else if (k & K_OPT) {
     s.keys.insert(s.keys.end(), {K_NONE, K_OPT | K_UNK, K_OPT | K_VAR});
-    for (int32_t x : StrictSubs(k & ~K_OPT)) {
-      s.keys.push_back(x);
-      s.keys.push_back(x | K_OPT);
-    }
+    AddShifted(StrictSubs(StripOptional(b)), s, true);
   } else {
-    for (int32_t x : StrictSubs(k)) s.keys.push_back(x);
+    KeySet x = StrictSubs(b);
+    s.keys.insert(s.keys.end(), x.keys.begin(), x.keys.end());
+    s.ranges = x.ranges;
   }
   s.Finish();
   return s;
@@ -749,10 +827,10 @@ class Query {
     }
     int32_t rk = KeyOf(x);
     if (!IsExactKey(rk)) qExact = false;
-    KeySet resultSet = SubKeys(rk);
+    KeySet resultSet = SubKeys(x);
 
     std::vector<KeySet> levels;
-    for (int32_t k : pk) levels.push_back(SuperKeys(k));
+    for (N p : params) levels.push_back(SuperKeys(p + 2));
     levels.push_back(resultSet);
     auto runArity = [&](const std::vector<int32_t>& table) {
       if (g < static_cast<int32_t>(table.size()) && table[g] >= 0) Walk(ix_.bucketRoot[table[g]], levels, 0, !qExact);
@@ -764,11 +842,11 @@ class Query {
     }
     struct Req {
       int32_t id;
-      int32_t key;
+      N type;
     };
     std::vector<Req> req;
     for (int32_t i = 0; i < g; i++)
-      if (!params[i][1]) req.push_back({params[i][0], pk[i]});
+      if (!params[i][1]) req.push_back({params[i][0], params[i] + 2});
     std::sort(req.begin(), req.end(), [](const Req& a, const Req& b) { return a.id < b.id; });
     size_t m = req.size();
     std::vector<int32_t> selIds;
@@ -778,7 +856,7 @@ class Query {
       selLevels.clear();
       for (size_t i : sel) {
         selIds.push_back(req[i].id);
-        selLevels.push_back(SuperKeys(req[i].key));
+        selLevels.push_back(SuperKeys(req[i].type));
       }
       selLevels.push_back(resultSet);
       auto it = ix_.namedBucket.find(NamesKey(selIds.data(), selIds.size()));
@@ -823,17 +901,12 @@ class Query {
     const KeySet& ks = levels[depth];
     int32_t cs = ix_.nodeChildStart[node], ce = ix_.nodeChildStart[node + 1];
     const int32_t* keys = ix_.childKeys.data();
-    if (ks.all) {
-      for (int32_t j = cs; j < ce; j++) Walk(ix_.childNodes[j], levels, depth + 1, verify);
-      return;
-    }
     for (int32_t k : ks.keys) {
-      if (ks.allOpt && k >= K_OPT) break;
       const int32_t* p = std::lower_bound(keys + cs, keys + ce, k);
       if (p != keys + ce && *p == k) Walk(ix_.childNodes[p - keys], levels, depth + 1, verify);
     }
-    if (ks.allOpt) {
-      for (const int32_t* p = std::lower_bound(keys + cs, keys + ce, K_OPT); p != keys + ce; ++p)
+    for (const Range& r : ks.ranges) {
+      for (const int32_t* p = std::lower_bound(keys + cs, keys + ce, r.lo); p != keys + ce && *p < r.hi; ++p)
         Walk(ix_.childNodes[p - keys], levels, depth + 1, verify);
     }
   }

@@ -7,7 +7,7 @@ import type { Signature } from '../types/ast.ts';
 import { unifySignature } from '../types/unify.ts';
 import { BUCKET_NAMED, BUCKET_NAMED_POSITIONAL, BUCKET_POSITIONAL, bucketName, type BuiltIndex } from './build.ts';
 import type { Interner } from './encode.ts';
-import { isExactKey, K_OPT, keyOf, subKeys, superKeys, type KeySet } from './keys.ts';
+import { isExactKey, keyOf, subKeys, superKeys, type KeySet } from './keys.ts';
 
 function lowerBound(a: Int32Array, lo: number, hi: number, x: number): number {
   while (lo < hi) {
@@ -37,7 +37,7 @@ export class TsL1Query {
     const qExact = pk.every(isExactKey) && isExactKey(rk) && goal.params.every((p) => !p.optional);
     const named = goal.params.length > 0 && goal.params.every((p) => p.name !== undefined);
     const out: number[] = [];
-    const resultSet = subKeys(rk);
+    const resultSet = subKeys(goal.result, nominal);
 
     const walk = (node: number, levels: KeySet[], depth: number, verify: boolean): void => {
       if (depth === levels.length) {
@@ -53,17 +53,12 @@ export class TsL1Query {
       const ks = levels[depth]!;
       const cs = d.nodeChildStart[node]!;
       const ce = d.nodeChildStart[node + 1]!;
-      if (ks.all) {
-        for (let j = cs; j < ce; j++) walk(d.childNodes[j]!, levels, depth + 1, verify);
-        return;
-      }
       for (const k of ks.keys) {
-        if (ks.allOpt && k >= K_OPT) break;
         const j = lowerBound(d.childKeys, cs, ce, k);
         if (j < ce && d.childKeys[j] === k) walk(d.childNodes[j]!, levels, depth + 1, verify);
       }
-      if (ks.allOpt) {
-        for (let j = lowerBound(d.childKeys, cs, ce, K_OPT); j < ce; j++) walk(d.childNodes[j]!, levels, depth + 1, verify);
+      for (const [lo, hi] of ks.ranges) {
+        for (let j = lowerBound(d.childKeys, cs, ce, lo); j < ce && d.childKeys[j]! < hi; j++) walk(d.childNodes[j]!, levels, depth + 1, verify);
       }
     };
     const run = (bucket: string, levels: KeySet[], verify: boolean): void => {
@@ -72,13 +67,13 @@ export class TsL1Query {
     };
 
     const n = goal.params.length;
-    const positional = [...pk.map(superKeys), resultSet];
+    const positional = [...goal.params.map((p) => superKeys(p.type, nominal)), resultSet];
     run(bucketName(BUCKET_POSITIONAL, n), positional, !qExact);
     if (!named) {
       run(bucketName(BUCKET_NAMED_POSITIONAL, n), positional, !qExact);
     } else {
       const req = goal.params
-        .map((p, i) => ({ id: view.name(p.name!), key: pk[i]!, optional: p.optional }))
+        .map((p) => ({ id: view.name(p.name!), type: p.type, optional: p.optional }))
         .filter((x) => !x.optional)
         .sort((a, b) => a.id - b.id);
       const m = req.length;
@@ -86,7 +81,7 @@ export class TsL1Query {
       const visitSubset = (sel: typeof req): void => {
         run(
           bucketName(BUCKET_NAMED, sel.map((x) => x.id)),
-          [...sel.map((x) => superKeys(x.key)), resultSet],
+          [...sel.map((x) => superKeys(x.type, nominal)), resultSet],
           !qExact || sel.length !== n,
         );
       };
