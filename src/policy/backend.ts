@@ -32,8 +32,9 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendOptions {
   /**
-   * WASM threads (XNNPACK thread pool). Default: `COCODA_WASM_THREADS` or the number of cores
-   * (max 8). `1` uses the stock single-threaded SIMD build.
+   * WASM threads (XNNPACK thread pool, max 8). Default: `COCODA_WASM_THREADS`, else 1 — the
+   * pool only speeds up large matrix products and its per-kernel synchronisation slows down
+   * small models (see README). `1` uses the stock single-threaded SIMD build.
    */
   threads?: number;
 }
@@ -69,7 +70,7 @@ function defaultThreads(): number {
     if (!Number.isInteger(n) || n < 1) throw argError('range', 'COCODA_WASM_THREADS', 'a positive integer', env);
     return Math.min(n, 8);
   }
-  return Math.max(1, Math.min(availableParallelism(), 8));
+  return 1;
 }
 
 function wasmPackageDir(): string {

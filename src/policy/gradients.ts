@@ -49,8 +49,8 @@ const configs: Array<{ kernelName: string; inputsToSave?: string[]; outputsToSav
     kernelName: 'Multiply',
     inputsToSave: ['a', 'b'],
     gradFunc: (dy, [a, b]) => ({
-      a: () => unbroadcast(tf.mul(dy as tf.Tensor, tf.cast(b!, 'float32')), a!.shape),
-      b: () => unbroadcast(tf.mul(dy as tf.Tensor, tf.cast(a!, 'float32')), b!.shape),
+      a: () => unbroadcast(tf.mul(dy as tf.Tensor, b!), a!.shape),
+      b: () => unbroadcast(tf.mul(dy as tf.Tensor, a!), b!.shape),
     }),
   },
   {

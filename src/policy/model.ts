@@ -210,11 +210,11 @@ export class Transformer {
           newValues.push(tf.keep(vh));
         }
         const scale = 1 / Math.sqrt(hd);
-        let scores = tf.reshape(bmm(tf.mul(qh, scale) as tf.Tensor3D, kT, training), [B, KV, G * Tq, Tk]) as tf.Tensor4D;
+        let scores = tf.reshape(bmm(tf.mul(qh, scale) as tf.Tensor3D, kT), [B, KV, G * Tq, Tk]) as tf.Tensor4D;
         if (causal) scores = tf.add(scores, causal);
         if (opts.keyBias) scores = tf.add(scores, opts.keyBias);
         const probs = tf.reshape(tf.softmax(scores), [B * KV, G * Tq, Tk]) as tf.Tensor3D;
-        const ctx = bmm(probs, vh, training); // [B·KV, G·Tq, hd]
+        const ctx = bmm(probs, vh); // [B·KV, G·Tq, hd]
         const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, KV, G, Tq, hd]), [0, 3, 1, 2, 4]), [N, H * hd]) as tf.Tensor2D;
         x = tf.add(x, mm(merged, this.w(`${p}self_attn.o_proj.weight`)));
 

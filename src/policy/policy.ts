@@ -1,0 +1,144 @@
+/**
+ * The planner policy: a {@link Transformer} plus its tokenizer, with the operations the
+ * co-evolution loop needs — batched sampling, log-probs of given sequences, cloning a frozen
+ * reference, save/load — and {@link createTrainer} for SFT and GRPO steps.
+ *
+ * @example
+ * ```ts
+ * const policy = await createPolicy({ config: { vocabSize: 512, hiddenSize: 128, numLayers: 2 }, seed: 1 });
+ * const out = await policy.generate([[1, 5, 9]], { maxNewTokens: 16, temperature: 0.8, seed: 7 });
+ * const lp = policy.logProbs([[1, 5, 9, ...out.tokens[0]!]]);
+ * const trainer = createTrainer(policy, { lr: 1e-3 });
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { argError } from '../errors.ts';
+import { type BackendName, type PolicyBackendInfo, initBackend } from './backend.ts';
+import { type TokenBatch, checkTokenBatch, packBatch } from './batch.ts';
+import { type PolicyConfig, countParams, resolveConfig } from './config.ts';
+import { tokenLogProbs } from './losses.ts';
+import { Transformer } from './model.ts';
+import { type GenerateOptions, type GenerateResult, generate } from './sampling.ts';
+import type { PolicyTokenizer } from './tokenizer.ts';
+import { Trainer, type TrainerOptions } from './trainer.ts';
+
+export interface CreatePolicyOptions {
+  /** Model sizes; missing fields take {@link DEFAULT_CONFIG} values. */
+  config?: Partial<PolicyConfig>;
+  /** TensorFlow.js backend (default `wasm`). */
+  backend?: BackendName;
+  /** WASM threads (see {@link initBackend}). */
+  threads?: number;
+  /** Seed of the weight initialisation (default 0). */
+  seed?: number;
+  /** Tokenizer saved with the model; its vocabulary size must fit `config.vocabSize`. */
+  tokenizer?: PolicyTokenizer;
+}
+
+/**
+ * A decoder-only policy model. Methods taking token ids accept plain arrays or typed arrays; all
+ * return plain JavaScript data (no tensors escape).
+ */
+export class Policy {
+  readonly config: PolicyConfig;
+  readonly model: Transformer;
+  readonly backend: PolicyBackendInfo;
+  tokenizer: PolicyTokenizer | undefined;
+
+  constructor(model: Transformer, backend: PolicyBackendInfo, tokenizer?: PolicyTokenizer) {
+    this.config = model.config;
+    this.model = model;
+    this.backend = backend;
+    this.tokenizer = tokenizer;
+  }
+
+  /** Number of parameters. */
+  get numParams(): number {
+    return countParams(this.config);
+  }
+
+  /**
+   * Batched sampling with temperature, top-p, stop sequences and a KV cache. Prompts may have
+   * different lengths. Seeded runs are reproducible.
+   */
+  async generate(prompts: number[][], opts: GenerateOptions = {}): Promise<GenerateResult> {
+    return generate(this.model, prompts, { ...opts, tokenizer: opts.tokenizer ?? this.tokenizer });
+  }
+
+  /**
+   * Log-probabilities of given sequences under the model, aligned with the tokens: entry `t` is
+   * `log π(seq[t] | seq[<t])`, entry 0 is 0. With `masks`, entries whose mask is 0 are set to 0.
+   * Pass a {@link TokenBatch} to get a flat `[batchSize · seqLen]` array instead of rows.
+   */
+  logProbs(seqs: number[][], masks?: number[][]): number[][];
+  logProbs(batch: TokenBatch): Float32Array;
+  logProbs(seqs: number[][] | TokenBatch, masks?: number[][]): number[][] | Float32Array {
+    const asRows = Array.isArray(seqs);
+    const batch = asRows ? packBatch(seqs as number[][], masks) : (seqs as TokenBatch);
+    checkTokenBatch(batch, this.config.vocabSize, this.config.maxSeqLen);
+    const { batchSize: B, seqLen: T } = batch;
+    const out = new Float32Array(B * T);
+    const lp = tf.tidy(() => {
+      const ids = tf.tensor2d(batch.tokens, [B, T], 'int32');
+      const inputs = tf.slice(ids, [0, 0], [B, T - 1]) as tf.Tensor2D;
+      const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+      return tokenLogProbs(this.model.run(inputs).logits, targets);
+    });
+    const vals = lp.dataSync();
+    lp.dispose();
+    for (let b = 0; b < B; b++) out.set(vals.subarray(b * (T - 1), (b + 1) * (T - 1)), b * T + 1);
+    if (!asRows) return out;
+    const rows = seqs as number[][];
+    return rows.map((s, b) =>
+      s.map((_, t) => (t === 0 || (masks && !masks[b]![t]) ? 0 : out[b * T + t]!)),
+    );
+  }
+
+  /** A copy with its own weights (e.g. the frozen reference π_ref for the KL term). */
+  async clone(): Promise<Policy> {
+    const weights = await this.model.readWeights();
+    return new Policy(new Transformer(this.config, weights), this.backend, this.tokenizer);
+  }
+
+  /** Copies the weights of `other` (same config) into this policy. */
+  async copyWeightsFrom(other: Policy): Promise<void> {
+    if (JSON.stringify(other.config) !== JSON.stringify(this.config)) throw argError('range', 'other', 'a policy with the same config');
+    this.model.assignWeights(await other.model.readWeights());
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/**
+ * Initialises the backend and builds a freshly initialised policy.
+ *
+ * @example
+ * ```ts
+ * const policy = await createPolicy({ config: { vocabSize: 256 }, backend: 'wasm', seed: 3 });
+ * ```
+ */
+export async function createPolicy(opts: CreatePolicyOptions = {}): Promise<Policy> {
+  const config = resolveConfig(opts.config);
+  if (opts.tokenizer && opts.tokenizer.vocabSize > config.vocabSize) {
+    throw argError('range', 'config.vocabSize', `at least the tokenizer's vocabulary size (${opts.tokenizer.vocabSize})`, config.vocabSize);
+  }
+  const backend = await initBackend(opts.backend ?? 'wasm', opts.threads === undefined ? {} : { threads: opts.threads });
+  return new Policy(new Transformer(config, opts.seed ?? 0), backend, opts.tokenizer);
+}
+
+/**
+ * A trainer (AdamW state + schedule) for `policy`'s weights.
+ *
+ * @example
+ * ```ts
+ * const trainer = createTrainer(policy, { lr: 1e-3, warmupSteps: 10, totalSteps: 500 });
+ * trainer.sftStep(packBatch(seqs, masks));
+ * trainer.grpoStep({ ...packBatch(seqs, masks), advantages, oldLogProbs, refLogProbs });
+ * ```
+ */
+export function createTrainer(policy: Policy, opts: TrainerOptions = {}): Trainer {
+  return new Trainer(policy.model, opts);
+}

@@ -1,0 +1,300 @@
+/**
+ * Training steps for the planner policy: SFT (masked cross-entropy) and GRPO (clipped surrogate
+ * + k3 KL to a frozen reference), each followed by one AdamW update with global-norm clipping
+ * and the warmup + cosine schedule. A step whose loss or gradient is NaN/Inf is skipped and
+ * reported; the weights and optimizer state stay untouched.
+ *
+ * Large batches can be split into micro-batches (`microBatchSize`): gradients accumulate with
+ * weights that make the result equal to the full-batch loss for every aggregation mode.
+ *
+ * @example
+ * ```ts
+ * const trainer = createTrainer(policy, { lr: 3e-3, warmupSteps: 10, totalSteps: 200 });
+ * const r = trainer.sftStep(packBatch(seqs, masks));
+ * if (r.skipped) console.warn(r.skipped);
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { argError } from '../errors.ts';
+import { type GrpoBatch, type TokenBatch, checkGrpoBatch, checkTokenBatch } from './batch.ts';
+import { type AggregationMode, AGGREGATION_MODES, aggregateLoss, grpoLoss, tokenLogProbs } from './losses.ts';
+import type { Transformer } from './model.ts';
+import { AdamW, globalNorm, learningRate } from './optimizer.ts';
+
+export interface TrainerOptions {
+  /** Peak learning rate (default 1e-3, sized for the small embedded models). */
+  lr?: number;
+  warmupSteps?: number;
+  /** Length of the run for the cosine decay; omit for a constant rate after warmup. */
+  totalSteps?: number;
+  minLr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** Global-norm clipping threshold (default 1.0); `Infinity` disables clipping. */
+  maxGradNorm?: number;
+  /** Rows per forward/backward pass; gradients accumulate over the batch (default: whole batch). */
+  microBatchSize?: number;
+  /** Aggregation of SFT and GRPO losses (default `token-mean`). */
+  aggregation?: AggregationMode;
+  /** Dr.GRPO normaliser L (default: the batch's seqLen − 1). */
+  maxLen?: number;
+  /** GRPO clip ε (default 0.2), upper ε (default = clipLow), dual-clip c (off by default). */
+  clipLow?: number;
+  clipHigh?: number;
+  dualClip?: number;
+  /** KL coefficient β (default 0.01). */
+  klCoef?: number;
+}
+
+export interface StepReport {
+  kind: 'sft' | 'grpo';
+  /** Optimizer updates applied so far (unchanged by a skipped step). */
+  step: number;
+  /** The aggregated loss (NaN when skipped for that reason). */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Learning rate used (0 when skipped). */
+  lr: number;
+  /** Tokens carrying loss. */
+  tokens: number;
+  /** Wall time of the step in ms. */
+  ms: number;
+  /** Why the step was skipped (weights untouched), if it was. */
+  skipped?: string;
+  /** GRPO: aggregated clipped surrogate, k3 KL, and fraction of clipped tokens. */
+  pgLoss?: number;
+  kl?: number;
+  clipFrac?: number;
+}
+
+interface Shifted {
+  rows: number;
+  cols: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  mask: Float32Array;
+}
+
+/** Inputs `tokens[:, :-1]`, targets `tokens[:, 1:]`, and per-token arrays shifted the same way. */
+function shift(batch: TokenBatch, r0: number, r1: number): Shifted {
+  const T = batch.seqLen;
+  const cols = T - 1;
+  const rows = r1 - r0;
+  const inputs = new Int32Array(rows * cols);
+  const targets = new Int32Array(rows * cols);
+  const mask = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const src = (r0 + r) * T;
+    for (let c = 0; c < cols; c++) {
+      inputs[r * cols + c] = batch.tokens[src + c]!;
+      targets[r * cols + c] = batch.tokens[src + c + 1]!;
+      mask[r * cols + c] = batch.lossMask[src + c + 1]! ? 1 : 0;
+    }
+  }
+  return { rows, cols, inputs, targets, mask };
+}
+
+function shiftFloat(arr: Float32Array, T: number, r0: number, r1: number): Float32Array {
+  const cols = T - 1;
+  const out = new Float32Array((r1 - r0) * cols);
+  for (let r = 0; r < r1 - r0; r++) out.set(arr.subarray((r0 + r) * T + 1, (r0 + r + 1) * T), r * cols);
+  return out;
+}
+
+/** Share of the full-batch aggregate that rows [r0, r1) carry, per aggregation mode. */
+function microWeight(mode: AggregationMode, mask: Float32Array | Uint8Array, T: number, r0: number, r1: number, B: number): number {
+  if (mode === 'seq-mean-token-sum-norm' || mode === 'dr-grpo') return (r1 - r0) / B;
+  let part = 0;
+  let total = 0;
+  for (let r = 0; r < B; r++) {
+    let cnt = 0;
+    for (let t = 1; t < T; t++) cnt += mask[r * T + t] ? 1 : 0;
+    const unit = mode === 'token-mean' ? cnt : cnt > 0 ? 1 : 0;
+    total += unit;
+    if (r >= r0 && r < r1) part += unit;
+  }
+  return total === 0 ? 0 : part / total;
+}
+
+/**
+ * Owns the optimizer state of one policy's weights and runs SFT / GRPO steps.
+ */
+export class Trainer {
+  readonly options: Required<Omit<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'maxLen' | 'microBatchSize'>> &
+    Pick<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'maxLen' | 'microBatchSize'>;
+  private readonly model: Transformer;
+  private readonly optimizer: AdamW;
+  private skippedSteps = 0;
+
+  constructor(model: Transformer, opts: TrainerOptions = {}) {
+    this.model = model;
+    this.options = {
+      lr: opts.lr ?? 1e-3,
+      warmupSteps: opts.warmupSteps ?? 0,
+      totalSteps: opts.totalSteps,
+      minLr: opts.minLr ?? 0,
+      beta1: opts.beta1 ?? 0.9,
+      beta2: opts.beta2 ?? 0.95,
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? 0.01,
+      maxGradNorm: opts.maxGradNorm ?? 1.0,
+      microBatchSize: opts.microBatchSize,
+      aggregation: opts.aggregation ?? 'token-mean',
+      maxLen: opts.maxLen,
+      clipLow: opts.clipLow ?? 0.2,
+      clipHigh: opts.clipHigh,
+      dualClip: opts.dualClip,
+      klCoef: opts.klCoef ?? 0.01,
+    };
+    const o = this.options;
+    if (!(o.lr > 0)) throw argError('range', 'lr', 'positive', o.lr);
+    if (!(o.maxGradNorm > 0)) throw argError('range', 'maxGradNorm', 'positive', o.maxGradNorm);
+    if (!(AGGREGATION_MODES as readonly string[]).includes(o.aggregation)) throw argError('range', 'aggregation', `one of ${AGGREGATION_MODES.join(', ')}`, o.aggregation);
+    if (o.microBatchSize !== undefined && !(Number.isInteger(o.microBatchSize) && o.microBatchSize > 0)) {
+      throw argError('range', 'microBatchSize', 'a positive integer', o.microBatchSize);
+    }
+    this.optimizer = new AdamW(
+      model.variables(),
+      model.specs.map((s) => s.decay),
+      { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay },
+    );
+  }
+
+  /** Optimizer updates applied so far. */
+  get step(): number {
+    return this.optimizer.t;
+  }
+
+  /** Steps skipped for a non-finite loss or gradient. */
+  get skipped(): number {
+    return this.skippedSteps;
+  }
+
+  /** Learning rate the next update will use. */
+  nextLr(): number {
+    return learningRate(this.optimizer.t + 1, this.options);
+  }
+
+  /**
+   * One supervised step: cross-entropy on the tokens whose `lossMask` is 1.
+   */
+  sftStep(batch: TokenBatch): StepReport {
+    checkTokenBatch(batch, this.model.config.vocabSize, this.model.config.maxSeqLen);
+    const mode = this.options.aggregation;
+    return this.runStep('sft', batch, (s) => {
+      const logp = this.logp(s);
+      const mask = tf.tensor2d(s.mask, [s.rows, s.cols]);
+      return { loss: aggregateLoss(tf.neg(logp), mask, mode, this.options.maxLen ?? s.cols) };
+    });
+  }
+
+  /**
+   * One GRPO step on sampled sequences with their advantages, sampling-time log-probs and
+   * (optionally) reference log-probs, all aligned with `tokens`.
+   */
+  grpoStep(batch: GrpoBatch): StepReport {
+    checkGrpoBatch(batch, this.model.config.vocabSize, this.model.config.maxSeqLen);
+    const o = this.options;
+    const T = batch.seqLen;
+    const perSeqAdv = batch.advantages.length === batch.batchSize;
+    return this.runStep('grpo', batch, (s, r0, r1) => {
+      const logp = this.logp(s);
+      const shape: [number, number] = [s.rows, s.cols];
+      const advantages = perSeqAdv
+        ? tf.tensor2d(batch.advantages.subarray(r0, r1), [s.rows, 1])
+        : tf.tensor2d(shiftFloat(batch.advantages, T, r0, r1), shape);
+      const parts = grpoLoss(
+        {
+          logp,
+          oldLogp: tf.tensor2d(shiftFloat(batch.oldLogProbs, T, r0, r1), shape),
+          ...(batch.refLogProbs ? { refLogp: tf.tensor2d(shiftFloat(batch.refLogProbs, T, r0, r1), shape) } : {}),
+          advantages,
+          mask: tf.tensor2d(s.mask, shape),
+        },
+        {
+          clipLow: o.clipLow,
+          ...(o.clipHigh !== undefined ? { clipHigh: o.clipHigh } : {}),
+          ...(o.dualClip !== undefined ? { dualClip: o.dualClip } : {}),
+          klCoef: o.klCoef,
+          aggregation: o.aggregation,
+          maxLen: o.maxLen ?? s.cols,
+        },
+      );
+      return { loss: parts.loss, extras: { pgLoss: parts.pgLoss, kl: parts.kl, clipFrac: parts.clipFrac } };
+    });
+  }
+
+  /** Log-probs `[rows, cols]` of the shifted targets under the current weights (differentiable). */
+  private logp(s: Shifted): tf.Tensor2D {
+    const ids = tf.tensor2d(s.inputs, [s.rows, s.cols], 'int32');
+    const { logits } = this.model.run(ids, { training: true });
+    return tf.reshape(tokenLogProbs(logits, tf.tensor1d(s.targets, 'int32')), [s.rows, s.cols]) as tf.Tensor2D;
+  }
+
+  private runStep(
+    kind: 'sft' | 'grpo',
+    batch: TokenBatch,
+    lossOf: (s: Shifted, r0: number, r1: number) => { loss: tf.Scalar; extras?: Record<string, tf.Scalar> },
+  ): StepReport {
+    const start = performance.now();
+    const B = batch.batchSize;
+    const T = batch.seqLen;
+    const micro = Math.min(this.options.microBatchSize ?? B, B);
+    const vars = this.model.variables();
+    let acc: tf.Tensor[] | undefined;
+    let loss = 0;
+    let tokens = 0;
+    const extras: Record<string, number> = {};
+    for (let r0 = 0; r0 < B; r0 += micro) {
+      const r1 = Math.min(B, r0 + micro);
+      const weight = micro === B ? 1 : microWeight(this.options.aggregation, batch.lossMask, T, r0, r1, B);
+      const clipWeight = micro === B ? 1 : microWeight('token-mean', batch.lossMask, T, r0, r1, B);
+      const s = shift(batch, r0, r1);
+      for (const x of s.mask) tokens += x;
+      const kept: Record<string, tf.Scalar> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const out = lossOf(s, r0, r1);
+        for (const [k, t] of Object.entries(out.extras ?? {})) kept[k] = tf.keep(tf.mul(t, k === 'clipFrac' ? clipWeight : weight) as tf.Scalar);
+        return tf.mul(out.loss, weight) as tf.Scalar;
+      }, vars);
+      loss += value.dataSync()[0]!;
+      value.dispose();
+      for (const [k, t] of Object.entries(kept)) {
+        extras[k] = (extras[k] ?? 0) + t.dataSync()[0]!;
+        t.dispose();
+      }
+      const list = vars.map((v) => grads[v.name]!);
+      if (!acc) acc = list;
+      else {
+        const sum = acc.map((a, i) => tf.add(a, list[i]!));
+        tf.dispose([...acc, ...list]);
+        acc = sum;
+      }
+    }
+    const grads = acc!;
+    const gradNorm = globalNorm(grads);
+    const report: StepReport = { kind, step: this.optimizer.t, loss, gradNorm, lr: 0, tokens, ms: 0, ...extras };
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      tf.dispose(grads);
+      this.skippedSteps += 1;
+      report.skipped = `non-finite ${!Number.isFinite(loss) ? `loss (${loss})` : `gradient norm (${gradNorm})`}: step skipped, weights untouched`;
+      report.ms = performance.now() - start;
+      return report;
+    }
+    const lr = learningRate(this.optimizer.t + 1, this.options);
+    const scale = gradNorm > this.options.maxGradNorm ? this.options.maxGradNorm / (gradNorm + 1e-6) : 1;
+    this.optimizer.apply(grads, lr, scale);
+    tf.dispose(grads);
+    report.step = this.optimizer.t;
+    report.lr = lr;
+    report.ms = performance.now() - start;
+    return report;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
