@@ -57,6 +57,13 @@ export function scenarioDepth(s: Scenario): number {
   return d;
 }
 
+/** Names of the tools the gold programs call (all scenarios): what a library must hold to solve the tasks. */
+export function taskVocabulary(): string[] {
+  const names = new Set<string>();
+  for (const s of ALL_SCENARIOS) for (const c of s.make(new Rng(1), 'train').program.calls) names.add(c.tool);
+  return [...names].sort();
+}
+
 /** Scenarios matching a domain / depth filter. */
 export function scenarios(domain?: Domain, depth?: number): Scenario[] {
   return ALL_SCENARIOS.filter((s) => (domain === undefined || s.domain === domain) && (depth === undefined || scenarioDepth(s) === depth));

@@ -81,7 +81,7 @@ export const MATH_SCENARIOS: readonly Scenario[] = [
     make(rng, s) {
       const b = new ProgramBuilder();
       const p = price(rng, s) * 4, d = pct(rng, s);
-      const off = b.call('percent', b.input('price'), b.input('pct'));
+      const off = b.call('percent_of', b.input('pct'), b.input('price'));
       const out = b.call('sub', b.input('price'), off);
       return inst(b, out, { price: p, pct: d }, { price: money(p), d: String(d), name: rng.pick(NAMES[s]) });
     },
@@ -196,7 +196,7 @@ export const MATH_SCENARIOS: readonly Scenario[] = [
       const d = pct(rng, s);
       inputs.pct = d;
       slots.d = String(d);
-      const off = b.call('percent', total, b.input('pct'));
+      const off = b.call('percent_of', b.input('pct'), total);
       const out = b.call('sub', total, off);
       return inst(b, out, inputs, slots);
     },
@@ -215,7 +215,7 @@ export const MATH_SCENARIOS: readonly Scenario[] = [
       const t = pct(rng, s), p = people(rng, s);
       Object.assign(inputs, { tip_pct: t, people: p });
       Object.assign(slots, { t: String(t), p: String(p) });
-      const tip = b.call('percent', total, b.input('tip_pct'));
+      const tip = b.call('percent_of', b.input('tip_pct'), total);
       const withTip = b.call('add', total, tip);
       const out = b.call('div', withTip, b.input('people'));
       return inst(b, out, inputs, slots);

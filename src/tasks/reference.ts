@@ -3,15 +3,15 @@
  * here, independently of any library under evolution (a library tool that is wrong must not move
  * the gold answer); tests check that the library's primitives agree with it on every gold program.
  *
- * Tables are arrays of row objects; a predicate is plain data `{column, op, value}` with
- * op one of `== != < <= > >=`.
+ * Names, argument orders and data conventions are those of src/primitives: tables are arrays
+ * of row objects; a predicate is plain data `{col, op, value}` with op one of `== != < <= > >=`.
  */
 import { CocodaError } from '../errors.ts';
 import { isInput, isLit, isRef, type Arg, type Trajectory } from '../trajectory/ir.ts';
 
 export type Row = Record<string, string | number>;
 export interface Predicate {
-  column: string;
+  col: string;
   op: '==' | '!=' | '<' | '<=' | '>' | '>=';
   value: string | number;
 }
@@ -30,7 +30,7 @@ const rows = (x: unknown): Row[] => {
 };
 
 export function testPredicate(row: Row, p: Predicate): boolean {
-  const v = row[p.column];
+  const v = row[p.col];
   switch (p.op) {
     case '==': return v === p.value;
     case '!=': return v !== p.value;
@@ -50,7 +50,7 @@ export const REFERENCE: Readonly<Record<string, (...a: unknown[]) => unknown>> =
     if (num(b) === 0) throw new CocodaError('division by zero', 'ERR_TASK_REFERENCE');
     return num(a) / num(b);
   },
-  percent: (x, p) => (num(x) * num(p)) / 100,
+  percent_of: (p, x) => (num(p) * num(x)) / 100,
   sum_list: (xs) => list(xs).reduce((s, v) => s + v, 0),
   mean: (xs) => {
     const l = list(xs);
@@ -59,9 +59,14 @@ export const REFERENCE: Readonly<Record<string, (...a: unknown[]) => unknown>> =
   },
   max_list: (xs) => Math.max(...list(xs)),
   min_list: (xs) => Math.min(...list(xs)),
-  count: (xs) => {
-    if (!Array.isArray(xs)) throw new CocodaError('expected a list', 'ERR_TASK_REFERENCE');
-    return xs.length;
+  count_rows: (t) => rows(t).length,
+  group_sum: (t, key, col) => {
+    const out: Record<string, number> = {};
+    for (const r of rows(t)) {
+      const k = String(r[key as string]);
+      out[k] = (out[k] ?? 0) + num(r[col as string]);
+    }
+    return out;
   },
   filter_rows: (t, p) => rows(t).filter((r) => testPredicate(r, p as Predicate)),
   select_column: (t, c) => rows(t).map((r) => r[c as string]),

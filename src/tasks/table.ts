@@ -1,7 +1,7 @@
 /**
  * Small-table questions (WikiTableQuestions / FinQA-like): filters, column sums, means, extremes,
  * ranges, shares and ratios over a generated sales table. Tables are arrays of row objects; a
- * predicate is `{column, op, value}` data, passed as a literal.
+ * predicate is `{col, op, value}` data, passed as a literal.
  */
 import { ProgramBuilder } from '../trajectory/ir.ts';
 import type { Instance, Scenario, Split } from './scenario.ts';
@@ -32,15 +32,15 @@ function makeTable(rng: Rng, s: Split): Row[] {
 
 /** A predicate that selects at least one row (picks an existing value). */
 function predicate(rng: Rng, t: Row[]): Predicate {
-  const column = rng.pick(['region', 'product', 'quarter'] as const);
-  return { column, op: '==', value: rng.pick(t)[column]! };
+  const col = rng.pick(['region', 'product', 'quarter'] as const);
+  return { col, op: '==', value: rng.pick(t)[col]! };
 }
 
 function setup(rng: Rng, s: Split) {
   const table = makeTable(rng, s);
   const col = rng.pick(Object.keys(NUMERIC) as Array<keyof typeof NUMERIC>);
   const pred = predicate(rng, table);
-  const slots = { col: NUMERIC[col], key: String(pred.value), keycol: pred.column };
+  const slots = { col: NUMERIC[col], key: String(pred.value), keycol: pred.col };
   return { table, col, pred, slots, b: new ProgramBuilder() };
 }
 
@@ -54,11 +54,38 @@ export const TABLE_SCENARIOS: readonly Scenario[] = [
     domain: 'table',
     make(rng, s) {
       const { table, slots, b } = setup(rng, s);
-      return inst(b, b.call('count', b.input('table')), { table }, slots);
+      return inst(b, b.call('count_rows', b.input('table')), { table }, slots);
     },
     phrasings: {
       train: ['How many rows does the sales table have?', 'How many sales records are listed?'],
       test: ['Count the entries in this ledger.'],
+    },
+  },
+  {
+    id: 'group_totals',
+    domain: 'table',
+    make(rng, s) {
+      const { table, col, slots, b } = setup(rng, s);
+      const key = rng.pick(['region', 'product', 'quarter'] as const);
+      return inst(b, b.call('group_sum', b.input('table'), key, col), { table }, { ...slots, groupcol: key });
+    },
+    phrasings: {
+      train: ['What is the total {col} for each {groupcol}?', 'Group the rows by {groupcol} and sum the {col} of each group.'],
+      test: ['Break the ledger\'s {col} down by {groupcol}: one sum per {groupcol}.'],
+    },
+  },
+  {
+    id: 'group_totals_where',
+    domain: 'table',
+    make(rng, s) {
+      const { table, col, pred, slots, b } = setup(rng, s);
+      const key = pred.col === 'region' ? 'product' : 'region';
+      const f = b.call('filter_rows', b.input('table'), { lit: pred });
+      return inst(b, b.call('group_sum', f, key, col), { table }, { ...slots, groupcol: key });
+    },
+    phrasings: {
+      train: ['Among rows with {keycol} {key}, what is the total {col} for each {groupcol}?', 'Keep the rows whose {keycol} is {key}, then sum the {col} per {groupcol}.'],
+      test: ['For the {keycol} = {key} ledger lines, give the {col} subtotal of every {groupcol}.'],
     },
   },
   {
@@ -80,7 +107,7 @@ export const TABLE_SCENARIOS: readonly Scenario[] = [
     make(rng, s) {
       const { table, pred, slots, b } = setup(rng, s);
       const f = b.call('filter_rows', b.input('table'), { lit: pred });
-      return inst(b, b.call('count', f), { table }, slots);
+      return inst(b, b.call('count_rows', f), { table }, slots);
     },
     phrasings: {
       train: ['How many rows have {keycol} {key}?', 'How many sales records are for {keycol} {key}?'],
@@ -153,7 +180,7 @@ export const TABLE_SCENARIOS: readonly Scenario[] = [
       const f = b.call('filter_rows', b.input('table'), { lit: pred });
       const c = b.call('select_column', f, 'amount');
       const sum = b.call('sum_list', c);
-      const t = b.call('percent', sum, b.input('tax_pct'));
+      const t = b.call('percent_of', b.input('tax_pct'), sum);
       return inst(b, b.call('add', sum, t), { table, tax_pct: tax }, { ...slots, tax: String(tax) });
     },
     phrasings: {

@@ -132,13 +132,20 @@ function occurrences(s: SolvedTrajectory, maxSize: number): Occurrence[] {
   return out;
 }
 
-/** Distinct tools in call order, joined; long ones keep the first two and the sink. */
+/** The calls' tools joined in order; when that is long, the sink named after the first tool it builds on. */
 function candidateName(p: Pattern): string {
-  const tools = [...new Set(p.calls.map((c) => c.tool))];
-  const full = tools.join('_');
+  const full = p.calls.map((c) => c.tool).join('_');
   if (full.length <= 40) return full;
   const sink = p.calls[p.calls.length - 1]!.tool;
-  return [...new Set([tools[0]!, tools[1]!, sink])].join('_').slice(0, 60);
+  const first = p.calls[0]!.tool;
+  return (first === sink ? sink : `${sink}_of_${first}`).slice(0, 48);
+}
+
+/** First sentence of a description (child summaries must not nest whole descriptions). */
+function firstSentence(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  const m = /^(.*?[.!?])(\s|$)/.exec(t);
+  return (m ? m[1]! : t).trim();
 }
 
 function uniqueName(base: string, taken: (n: string) => boolean): string {
@@ -210,7 +217,7 @@ function buildRecord(dag: ToolDag, name: string, pattern: Pattern, occs: Occurre
   // L2: composed from the children.
   const expr = patternExpression(pattern, paramNames);
   const children = [...new Set(pattern.calls.map((c) => c.tool))];
-  const parts = children.map((c) => `${c}: ${(dag.record(c)?.description || c).replace(/\s+/g, ' ').trim()}`);
+  const parts = children.map((c) => `${c}: ${firstSentence(dag.record(c)?.description || c)}`);
   const description = `Computes ${expr}. Built from ${parts.join('; ')}`;
   const tags = [...new Set([...children.flatMap((c) => dag.record(c)?.tags ?? []), 'composite'])];
   // L3: children's preconditions over direct parameters, renamed.
@@ -219,7 +226,8 @@ function buildRecord(dag: ToolDag, name: string, pattern: Pattern, occs: Occurre
   for (const c of pattern.calls) {
     const rec = dag.record(c.tool);
     if (!rec) continue;
-    if (rec.conditions) conds.push(`${c.tool}: ${rec.conditions}`);
+    // Teacher composites' conditions restate their bodies; the primitives' ones carry the contract.
+    if (rec.conditions && rec.origin !== 'teacher') conds.push(`${c.tool}: ${rec.conditions}`);
     if (!rec.pre) continue;
     const names = childParamNames(dag, c.tool);
     if (names.length !== c.args.length) continue;
@@ -256,7 +264,7 @@ function buildRecord(dag: ToolDag, name: string, pattern: Pattern, occs: Occurre
     tags,
     pre: [...new Set(pres)].join(' && '),
     post,
-    conditions: [`returns ${expr}`, ...conds].join('; '),
+    conditions: [`returns ${expr}`, ...new Set(conds)].join('; '),
     complexity,
     examples,
     body: patternBody(name, pattern, paramNames),

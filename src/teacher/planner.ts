@@ -121,10 +121,18 @@ export interface Plan {
   trajectory: Trajectory;
   /** Composites substituted, in order. */
   used: string[];
+  /**
+   * For each call of the plan, the gold call whose output it produces (a substituted composite
+   * produces its sink's output): the gold execution's outputs carry over without re-running.
+   */
+  origin: number[];
 }
 
 /**
- * Rewrites a (gold) trajectory with the composites of `dag`.
+ * Rewrites a (gold) trajectory with the composites of `dag`, choosing among the possible
+ * substitution sequences one with the fewest calls (hence the largest R_comp = T_prim − T): a
+ * depth-first search over substitutions, memoised by trajectory, since greedy choices can block a
+ * better cover (a large composite eating the call two smaller ones would have shared).
  *
  * @example
  * ```ts
@@ -135,25 +143,28 @@ export interface Plan {
  */
 export function planWithLibrary(gold: Trajectory, dag: ToolDag): Plan {
   const patterns = libraryPatterns(dag);
-  let traj = gold;
-  const used: string[] = [];
-  for (let guard = 0; guard < 64; guard++) {
+  const best = new Map<string, Plan>();
+  let budget = 5000;
+  const search = (traj: Trajectory, origin: number[]): Plan => {
+    const key = JSON.stringify(traj);
+    const seen = best.get(key);
+    if (seen) return seen;
+    let out: Plan = { trajectory: traj, used: [], origin };
     const cons = consumers(traj);
-    let applied = false;
-    outer: for (const lp of patterns) {
+    for (const lp of patterns) {
       const sinkTool = lp.pattern.calls[lp.pattern.calls.length - 1]!.tool;
       for (let s = traj.calls.length - 1; s >= 0; s--) {
-        if (traj.calls[s]!.tool !== sinkTool) continue;
+        if (traj.calls[s]!.tool !== sinkTool || budget <= 0) continue;
         const m = matchAt(traj, lp.pattern, s, cons);
-        if (m) {
-          traj = substitute(traj, lp.name, m);
-          used.push(lp.name);
-          applied = true;
-          break outer;
-        }
+        if (!m) continue;
+        budget--;
+        const drop = new Set(m.calls.filter((c) => c !== m.sink));
+        const sub = search(substitute(traj, lp.name, m), origin.filter((_, i) => !drop.has(i)));
+        if (sub.trajectory.calls.length < out.trajectory.calls.length) out = { trajectory: sub.trajectory, used: [lp.name, ...sub.used], origin: sub.origin };
       }
     }
-    if (!applied) break;
-  }
-  return { trajectory: traj, used };
+    best.set(key, out);
+    return out;
+  };
+  return search(gold, gold.calls.map((_, i) => i));
 }

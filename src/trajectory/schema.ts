@@ -29,6 +29,8 @@ export interface SchemaReport {
   issues: TrajectoryIssue[];
   /** Static result type of each call (`?` where unknown). */
   resultTypes: Type[];
+  /** Static type of each argument of each call. */
+  argTypes: Type[][];
 }
 
 const UNKNOWN: Type = { kind: 'unknown' };
@@ -36,7 +38,18 @@ const base = (name: 'int' | 'float' | 'bool' | 'str' | 'none' | 'DataFrame' | 'P
 
 const isRow = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-/** The type of a plain JSON value: numbers int/float, arrays of row objects DataFrame, `{column, op, value}` Predicate. */
+/** A plain-data predicate of src/primitives: `{col, op, value}`, or `{and: [...]}`, `{or: [...]}`, `{not: p}` of them. */
+export function isPredicate(o: unknown, depth = 0): boolean {
+  if (typeof o !== 'object' || o === null || Array.isArray(o) || depth > 16) return false;
+  const r = o as Record<string, unknown>;
+  const keys = Object.keys(r).sort().join(',');
+  if (keys === 'col,op,value') return typeof r.col === 'string' && typeof r.op === 'string';
+  if (keys === 'and' || keys === 'or') return Array.isArray(r[keys]) && (r[keys] as unknown[]).every((q) => isPredicate(q, depth + 1));
+  if (keys === 'not') return isPredicate(r.not, depth + 1);
+  return false;
+}
+
+/** The type of a plain JSON value: numbers int/float, arrays of row objects DataFrame, predicates Predicate. */
 export function typeOfValue(v: unknown, depth = 0): Type {
   if (v === null || v === undefined) return base('none');
   if (typeof v === 'boolean') return base('bool');
@@ -57,7 +70,7 @@ export function typeOfValue(v: unknown, depth = 0): Type {
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
-    if (keys.length === 3 && 'column' in o && 'op' in o && 'value' in o) return base('Predicate');
+    if (isPredicate(o)) return base('Predicate');
     return { kind: 'record', fields: keys.sort().map((name) => ({ name, type: typeOfValue(o[name], depth + 1), optional: false })) };
   }
   return UNKNOWN;
@@ -109,7 +122,7 @@ export function toolSignature(dag: ToolDag, name: string): Signature | undefined
  * ```
  */
 export function checkSchema(traj: Trajectory, dag: ToolDag, inputs: Record<string, unknown>): SchemaReport {
-  const rep: SchemaReport = { namesValid: true, unknownTools: [], paramMismatches: 0, typeMismatches: 0, issues: [], resultTypes: [] };
+  const rep: SchemaReport = { namesValid: true, unknownTools: [], paramMismatches: 0, typeMismatches: 0, issues: [], resultTypes: [], argTypes: [] };
   const argType = (a: Arg, path: string): Type => {
     if (isRef(a)) return rep.resultTypes[a.ref] ?? UNKNOWN;
     if (isInput(a)) {
@@ -126,6 +139,7 @@ export function checkSchema(traj: Trajectory, dag: ToolDag, inputs: Record<strin
   traj.calls.forEach((call, i) => {
     const p = `calls[${i}]`;
     const types = call.args.map((a, j) => argType(a, `${p}.args[${j}]`));
+    rep.argTypes.push(types);
     const sig = dag.has(call.tool) ? toolSignature(dag, call.tool) : undefined;
     if (!sig) {
       rep.namesValid = false;

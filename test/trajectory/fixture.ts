@@ -1,10 +1,10 @@
-// The task vocabulary's primitives plus a looping tool, for trajectory / teacher tests.
+// The primitive set of src/primitives plus a looping tool, for trajectory / teacher tests.
 import { ToolDag } from '../../src/library/dag.ts';
 import type { ToolInput } from '../../src/library/dag.ts';
-import { TASK_PRIMITIVES } from '../../src/tasks/vocabulary.ts';
+import { PRIMITIVES } from '../../src/primitives/index.ts';
 
 export const FIXTURE_PRIMITIVES: ToolInput[] = [
-  ...TASK_PRIMITIVES,
+  ...PRIMITIVES,
   { name: 'spin', signature: '(int) -> int', body: 'function spin(n) { while (true) {} }', origin: 'primitive' },
 ];
 

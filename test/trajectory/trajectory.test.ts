@@ -93,7 +93,9 @@ describe('checkSchema', () => {
   it('types values: ints, floats, tables, predicates, lists', () => {
     expect(typeOfValue(3)).toEqual({ kind: 'base', name: 'int' });
     expect(typeOfValue([{ a: 1 }])).toEqual({ kind: 'base', name: 'DataFrame' });
-    expect(typeOfValue({ column: 'a', op: '==', value: 1 })).toEqual({ kind: 'base', name: 'Predicate' });
+    expect(typeOfValue({ col: 'a', op: '==', value: 1 })).toEqual({ kind: 'base', name: 'Predicate' });
+    expect(typeOfValue({ and: [{ col: 'a', op: '==', value: 1 }, { not: { col: 'b', op: '<', value: 2 } }] })).toEqual({ kind: 'base', name: 'Predicate' });
+    expect(typeOfValue({ col: 'a', value: 1 })).toMatchObject({ kind: 'record' });
     expect(typeOfValue([1, 2.5])).toEqual({ kind: 'list', elem: { kind: 'base', name: 'float' } });
   });
 });

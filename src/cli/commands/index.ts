@@ -5,5 +5,7 @@ import { registerBench } from './bench.ts';
 import { registerLibrary } from './library.ts';
 import { registerStart } from './start.ts';
 import { registerRetrieve } from './retrieve.ts';
+import { registerTasks } from './tasks.ts';
+import { registerEvolve } from './evolve.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerRetrieve, registerStart];
+export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerRetrieve, registerStart, registerTasks, registerEvolve];

@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { argError } from '../../errors.ts';
+import { openOrInitLibrary, saveLibrary } from '../../library/store.ts';
+import type { ToolDag } from '../../library/dag.ts';
+import { PRIMITIVES, seedRecords } from '../../primitives/index.ts';
+import { taskVocabulary } from '../../tasks/generate.ts';
+import { Sandbox } from '../../exec/sandbox.ts';
+import { libraryInserter } from '../../library/insert.ts';
+import { SandboxExecutor } from '../../trajectory/sandbox-executor.ts';
+import { evolveLibrary, type StepReport } from '../../train/evolve.ts';
+
+export interface EvolveRun {
+  steps: StepReport[];
+  rejections: Record<string, number>;
+  seeded: string[];
+  dag: ToolDag;
+}
+
+/** The nine contract fields of one `--json` step. */
+export function jsonStep(s: StepReport) {
+  return {
+    step: s.step, tools: s.tools, composites: s.composites, maxDepth: s.maxDepth, meanDepth: s.meanDepth,
+    callsPerSolution: s.callsPerSolution, rComp: s.rComp, testAccuracy: s.testAccuracy, tokensPerQuery: s.tokensPerQuery,
+  };
+}
+
+const f = (x: number, d = 2) => x.toFixed(d);
+
+export function formatStepHeader(): string {
+  return 'step  tools  comp  maxD  meanD  calls/sol  rComp  testAcc  tok/query  added';
+}
+export function formatStep(s: StepReport): string {
+  return `${String(s.step).padStart(4)}  ${String(s.tools).padStart(5)}  ${String(s.composites).padStart(4)}  ${String(s.maxDepth).padStart(4)}  ${f(s.meanDepth).padStart(5)}  ${f(s.callsPerSolution).padStart(9)}  ${f(s.rComp).padStart(5)}  ${f(s.testAccuracy).padStart(7)}  ${f(s.tokensPerQuery, 1).padStart(9)}  ${s.added.join(', ')}${s.merged.length ? ` (merged: ${s.merged.join(', ')})` : ''}`;
+}
+
+/**
+ * Runs library-only co-evolution on the library in `dir`, saving each new version there. A missing
+ * or empty library is seeded like `cocoda library init` (the primitives and seed composites); a
+ * library lacking a primitive the task programs call gets that primitive added.
+ */
+export async function runEvolve(dir: string, o: { steps: number; batch?: number; seed?: number; testSize?: number; onStep?: (s: StepReport) => void }): Promise<EvolveRun> {
+  const opened = openOrInitLibrary(dir);
+  let dag = opened.dag;
+  const vocab = new Set(taskVocabulary());
+  const missing = dag.size === 0 ? seedRecords() : PRIMITIVES.filter((p) => vocab.has(p.name) && !dag.has(p.name));
+  if (missing.length > 0) {
+    dag = dag.add([...missing]);
+    saveLibrary(dir, dag);
+  }
+  const sandbox = new Sandbox();
+  const executor = new SandboxExecutor(sandbox);
+  try {
+    const res = await evolveLibrary(dag, {
+      steps: o.steps,
+      ...(o.batch !== undefined ? { batch: o.batch } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.testSize !== undefined ? { testSize: o.testSize } : {}),
+      executor,
+      insert: libraryInserter({ sandbox }),
+      onStep: (s, d) => {
+        if (d.version > dag.version) {
+          saveLibrary(dir, d);
+          dag = d;
+        }
+        o.onStep?.(s);
+      },
+    });
+    return { steps: res.steps, rejections: res.rejections, seeded: missing.map((m) => m.name), dag: res.dag };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+function intOpt(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw argError('range', name, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
+  return n;
+}
+
+/**
+ * `cocoda evolve DIR --planner teacher --steps N [--batch B] [--seed S] [--test-size T] [--json]`.
+ * `--json` prints `{"steps": [{"step", "tools", "composites", "maxDepth", "meanDepth",
+ * "callsPerSolution", "rComp", "testAccuracy", "tokensPerQuery"}]}` (step 0 is the starting library).
+ */
+export function registerEvolve(program: Command): void {
+  program
+    .command('evolve')
+    .description('library-only co-evolution: solve -> reward -> fold -> InsertTool, per training query; report per step')
+    .argument('<dir>', 'library directory (created and seeded with the task primitives when missing or empty)')
+    .option('--planner <planner>', 'planner: teacher (solves from gold programs with the current composites)', 'teacher')
+    .option('--steps <N>', 'steps to run', '10')
+    .option('--batch <B>', 'training queries per step', '8')
+    .option('--seed <S>', 'task stream seed', '0')
+    .option('--test-size <T>', 'held-out test tasks evaluated after each step', '48')
+    .option('--json', 'print {"steps": [...]} as JSON')
+    .action(async (dir: string, o: { planner: string; steps: string; batch: string; seed: string; testSize: string; json?: boolean }) => {
+      if (o.planner !== 'teacher') throw argError('range', '--planner', '"teacher" (the policy planner is not built yet)', o.planner);
+      const opts = { steps: intOpt('--steps', o.steps, 0)!, batch: intOpt('--batch', o.batch, 1)!, seed: intOpt('--seed', o.seed, 0)!, testSize: intOpt('--test-size', o.testSize, 1)! };
+      if (!o.json) process.stdout.write(`${formatStepHeader()}\n`);
+      const run = await runEvolve(dir, { ...opts, ...(o.json ? {} : { onStep: (s: StepReport) => process.stdout.write(`${formatStep(s)}\n`) }) });
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ steps: run.steps.map(jsonStep) }) + '\n');
+        return;
+      }
+      const rej = Object.entries(run.rejections).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+      process.stdout.write(`library ${dir}: version ${run.dag.version}, ${run.dag.size} tools; InsertTool rejections: ${rej}\n`);
+      if (run.seeded.length > 0) process.stdout.write(`seeded with ${run.seeded.length} tools (primitives and seed composites of src/primitives)\n`);
+      process.stdout.write('tokens/query: Typed DAG Retrieval cascade (src/retrieval) over each solution call as a typed sub-goal, Qwen3 tokens\n');
+    });
+}

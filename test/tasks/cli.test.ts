@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateTasks } from '../../src/tasks/generate.ts';
+
+describe('cocoda tasks sample', () => {
+  it('--json prints the contract fields, filtered by domain, depth and split', () => {
+    const out = execFileSync(process.execPath, ['bin/cocoda.mjs', 'tasks', 'sample', '--domain', 'table', '--depth', '3', '--split', 'test', '--n', '4', '--json'], { encoding: 'utf8' });
+    const tasks = JSON.parse(out) as Array<Record<string, unknown>>;
+    expect(tasks).toHaveLength(4);
+    for (const t of tasks) {
+      expect(Object.keys(t)).toEqual(['query', 'inputs', 'program', 'answer', 'depth', 'template', 'split']);
+      expect(t.depth).toBe(3);
+      expect(t.split).toBe('test');
+      expect(String(t.template)).toMatch(/^table\//);
+    }
+    const lib = generateTasks({ seed: 0, n: 4, domain: 'table', depth: 3, split: 'test' });
+    expect(tasks.map((t) => t.answer)).toEqual(lib.map((t) => t.answer));
+  });
+
+  it('bad options fail with the argument named', () => {
+    const r = spawnSync(process.execPath, ['bin/cocoda.mjs', 'tasks', 'sample', '--depth', '9'], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/"depth" to be an integer from 1 to 6/);
+  });
+});
