@@ -37,12 +37,6 @@ export interface L1Data {
   bucketRoot: Int32Array;
 }
 
-interface BNode {
-  children: Map<number, BNode>;
-  tools: number[];
-}
-const newNode = (): BNode => ({ children: new Map(), tools: [] });
-
 export function bucketName(kind: number, arityOrNames: number | readonly number[]): string {
   if (kind === BUCKET_NAMED) return `N${(arityOrNames as number[]).join(',')}`;
   return `${kind === BUCKET_POSITIONAL ? 'p' : 'q'}${arityOrNames as number}`;
@@ -59,28 +53,30 @@ export interface BuiltIndex {
 export function buildL1Data(ids: Int32Array, sigs: readonly Signature[], interner: Interner): BuiltIndex {
   const n = sigs.length;
   const nominal = (s: string) => interner.name(s);
-  const roots: BNode[] = [];
   const bucketMeta: Array<{ kind: number; arity: number; names: number[] }> = [];
   const buckets = new Map<string, number>();
-  const root = (kind: number, arity: number, names: number[]): BNode => {
+  const bucketOf = (kind: number, arity: number, names: number[]): number => {
     const key = kind === BUCKET_NAMED ? bucketName(kind, names) : bucketName(kind, arity);
     let b = buckets.get(key);
     if (b === undefined) {
-      b = roots.length;
+      b = bucketMeta.length;
       buckets.set(key, b);
-      roots.push(newNode());
       bucketMeta.push({ kind, arity, names });
     }
-    return roots[b]!;
+    return b;
   };
-  const insert = (r: BNode, path: number[], tool: number): void => {
-    let node = r;
-    for (const k of path) {
-      let c = node.children.get(k);
-      if (!c) node.children.set(k, (c = newNode()));
-      node = c;
-    }
-    node.tools.push(tool);
+
+  // Entries (bucket, path, tool); paths live in one pool. Sorting them lexicographically gives
+  // the tries in preorder with children by ascending key (no per-node maps).
+  const entBucket: number[] = [];
+  const entTool: number[] = [];
+  const entPath: number[] = [];
+  const pool: number[] = [];
+  const add = (bucket: number, path: number[], tool: number): void => {
+    entBucket.push(bucket);
+    entTool.push(tool);
+    entPath.push(pool.length);
+    for (const k of path) pool.push(k);
   };
 
   const sigData: number[] = [];
@@ -100,57 +96,94 @@ export function buildL1Data(ids: Int32Array, sigs: readonly Signature[], interne
       if (!p.optional) r = j + 1;
     });
     const kind = named ? BUCKET_NAMED_POSITIONAL : BUCKET_POSITIONAL;
-    for (let m = r; m <= s.params.length; m++) insert(root(kind, m, []), [...pk.slice(0, m), rk], i);
+    for (let m = r; m <= s.params.length; m++) add(bucketOf(kind, m, []), [...pk.slice(0, m), rk], i);
     if (named) {
       const req = s.params
         .map((p, j) => ({ id: interner.name(p.name!), key: pk[j]!, optional: p.optional }))
         .filter((x) => !x.optional)
         .sort((a, b) => a.id - b.id);
       const names = req.map((x) => x.id);
-      insert(root(BUCKET_NAMED, names.length, names), [...req.map((x) => x.key), rk], i);
+      add(bucketOf(BUCKET_NAMED, names.length, names), [...req.map((x) => x.key), rk], i);
     }
   }
   sigOffsets[n] = sigData.length;
 
-  // Flatten: number nodes in preorder (children by ascending key), then emit CSR ranges.
-  const order: BNode[] = [];
-  const idOf = new Map<BNode, number>();
-  const sortedKids = new Map<BNode, Array<[number, BNode]>>();
-  const number = (node: BNode): number => {
-    const id = order.length;
-    order.push(node);
-    idOf.set(node, id);
-    const kids = [...node.children.entries()].sort((a, b) => a[0] - b[0]);
-    sortedKids.set(node, kids);
-    for (const [, c] of kids) number(c);
+  const depthOf = (b: number): number => bucketMeta[b]!.arity + 1;
+  const E = entBucket.length;
+  const order = new Int32Array(E);
+  for (let e = 0; e < E; e++) order[e] = e;
+  order.sort((x, y) => {
+    const bx = entBucket[x]!;
+    const by = entBucket[y]!;
+    if (bx !== by) return bx - by;
+    const d = depthOf(bx);
+    const px = entPath[x]!;
+    const py = entPath[y]!;
+    for (let j = 0; j < d; j++) {
+      const c = pool[px + j]! - pool[py + j]!;
+      if (c !== 0) return c;
+    }
+    return exact[entTool[y]!]! - exact[entTool[x]!]! || entTool[x]! - entTool[y]!;
+  });
+
+  // Sweep: create nodes in preorder; remember each node's parent and key for the CSR children.
+  const parent: number[] = [];
+  const nodeKey: number[] = [];
+  const leafStartArr: number[] = [];
+  const exactEndArr: number[] = [];
+  const leafTools: number[] = [];
+  const bucketRoot = new Int32Array(bucketMeta.length).fill(-1);
+  const newNode = (par: number, key: number): number => {
+    const id = parent.length;
+    parent.push(par);
+    nodeKey.push(key);
+    leafStartArr.push(leafTools.length);
+    exactEndArr.push(leafTools.length);
     return id;
   };
-  const bucketRoot = roots.map(number);
-  const numNodes = order.length;
-  const nodeChildStart = new Int32Array(numNodes + 1);
-  const nodeLeafStart = new Int32Array(numNodes + 1);
-  const nodeExactEnd = new Int32Array(numNodes);
-  const childKeys: number[] = [];
-  const childNodes: number[] = [];
-  const leafTools: number[] = [];
-  for (let id = 0; id < numNodes; id++) {
-    const node = order[id]!;
-    nodeChildStart[id] = childKeys.length;
-    for (const [k, c] of sortedKids.get(node)!) {
-      childKeys.push(k);
-      childNodes.push(idOf.get(c)!);
+  const stack: number[] = [];
+  let prev = -1;
+  for (let oi = 0; oi < E; oi++) {
+    const e = order[oi]!;
+    const b = entBucket[e]!;
+    const d = depthOf(b);
+    let common = 0;
+    if (prev < 0 || entBucket[prev] !== b) {
+      stack.length = 0;
+      stack.push(newNode(-1, -1));
+      bucketRoot[b] = stack[0]!;
+    } else {
+      const pp = entPath[prev]!;
+      const pe = entPath[e]!;
+      while (common < d && pool[pp + common] === pool[pe + common]) common++;
+      stack.length = common + 1;
     }
-    nodeLeafStart[id] = leafTools.length;
-    const tools = node.tools.slice().sort((a, b) => exact[b]! - exact[a]! || a - b);
-    let ee = leafTools.length;
-    for (const t of tools) {
-      leafTools.push(t);
-      if (exact[t]) ee = leafTools.length;
-    }
-    nodeExactEnd[id] = ee;
+    for (let j = common; j < d; j++) stack.push(newNode(stack[j]!, pool[entPath[e]! + j]!));
+    const leaf = stack[d]!;
+    const t = entTool[e]!;
+    leafTools.push(t);
+    if (exact[t]) exactEndArr[leaf] = leafTools.length;
+    prev = e;
   }
-  nodeChildStart[numNodes] = childKeys.length;
+  // Buckets without entries cannot exist (a bucket is created by its first entry).
+  const numNodes = parent.length;
+  const nodeChildStart = new Int32Array(numNodes + 1);
+  for (let id = 0; id < numNodes; id++) if (parent[id]! >= 0) nodeChildStart[parent[id]! + 1]!++;
+  for (let id = 0; id < numNodes; id++) nodeChildStart[id + 1]! += nodeChildStart[id]!;
+  const childKeys = new Int32Array(nodeChildStart[numNodes]!);
+  const childNodes = new Int32Array(nodeChildStart[numNodes]!);
+  const fill = nodeChildStart.slice(0, numNodes);
+  for (let id = 0; id < numNodes; id++) {
+    const p = parent[id]!;
+    if (p < 0) continue;
+    const at = fill[p]!++;
+    childKeys[at] = nodeKey[id]!;
+    childNodes[at] = id;
+  }
+  const nodeLeafStart = new Int32Array(numNodes + 1);
+  nodeLeafStart.set(leafStartArr);
   nodeLeafStart[numNodes] = leafTools.length;
+  const nodeExactEnd = Int32Array.from(exactEndArr);
 
   const bucketNameStart = new Int32Array(bucketMeta.length + 1);
   const bucketNames: number[] = [];
@@ -166,8 +199,8 @@ export function buildL1Data(ids: Int32Array, sigs: readonly Signature[], interne
       sigOffsets,
       sigData: Int32Array.from(sigData),
       nodeChildStart,
-      childKeys: Int32Array.from(childKeys),
-      childNodes: Int32Array.from(childNodes),
+      childKeys,
+      childNodes,
       nodeLeafStart,
       nodeExactEnd,
       leafTools: Int32Array.from(leafTools),
@@ -175,7 +208,7 @@ export function buildL1Data(ids: Int32Array, sigs: readonly Signature[], interne
       bucketArity: Int32Array.from(bucketMeta.map((b) => b.arity)),
       bucketNameStart,
       bucketNames: Int32Array.from(bucketNames),
-      bucketRoot: Int32Array.from(bucketRoot),
+      bucketRoot,
     },
     buckets,
     exact,
