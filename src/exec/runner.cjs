@@ -129,7 +129,8 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
   }
   // strict: throw ValueProblem; lenient (traces): substitute a marker naming the kind.
-  function copy(v, path, strict, depth, ancestors) {
+  // Paths are only built when a problem is found (prepended while the exception unwinds).
+  function copy(v, strict, depth, ancestors) {
     switch (typeof v) {
       case 'number':
         if (v !== v) return MARK + 'NaN';
@@ -143,68 +144,93 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
         if (v === null) return null;
         break;
       default:
-        if (strict) throw new ValueProblem(path, kindOf(v));
+        if (strict) throw new ValueProblem('', kindOf(v));
         return MARK + (typeof v === 'function' ? 'function' : typeof v);
     }
     if (depth > 256) {
-      if (strict) throw new ValueProblem(path, 'nesting deeper than 256 levels');
+      if (strict) throw new ValueProblem('', 'nesting deeper than 256 levels');
       return MARK + 'too deep';
     }
-    if (ancestors.has(v)) {
-      if (strict) throw new ValueProblem(path, 'a cyclic reference');
+    if (ancestors.indexOf(v) >= 0) {
+      if (strict) throw new ValueProblem('', 'a cyclic reference');
       return MARK + 'cycle';
     }
     if (isArray(v)) {
       if (getPrototypeOf(v) !== ArrayProto) {
-        if (strict) throw new ValueProblem(path, kindOf(v));
+        if (strict) throw new ValueProblem('', kindOf(v));
         return MARK + 'array subclass';
       }
-      ancestors.add(v);
+      ancestors.push(v);
       const n = v.length;
       const out = new Array(n);
-      for (let i = 0; i < n; i++) {
-        if (!(i in v)) {
-          if (strict) throw new ValueProblem(path + '[' + i + ']', 'a hole in a sparse array');
-          out[i] = null;
-          continue;
+      let i = 0;
+      try {
+        for (; i < n; i++) {
+          if (!(i in v)) {
+            if (strict) throw new ValueProblem('', 'a hole in a sparse array');
+            out[i] = null;
+            continue;
+          }
+          const x = v[i];
+          const t = typeof x;
+          out[i] = (t === 'string' || t === 'boolean' || (t === 'number' && x - x === 0)) ? x : copy(x, strict, depth + 1, ancestors);
         }
-        out[i] = copy(v[i], path + '[' + i + ']', strict, depth + 1, ancestors);
+      } catch (e) {
+        if (e instanceof ValueProblem) e.path = '[' + i + ']' + e.path;
+        throw e;
       }
-      ancestors.delete(v);
+      ancestors.pop();
       return out;
     }
     const proto = getPrototypeOf(v);
     if (proto !== ObjectProto && proto !== null) {
-      if (strict) throw new ValueProblem(path, kindOf(v));
+      if (strict) throw new ValueProblem('', kindOf(v));
       return MARK + kindOf(v);
     }
-    ancestors.add(v);
-    const out = create(null);
-    for (const k of ownKeys(v)) {
-      if (typeof k === 'symbol') {
-        if (strict) throw new ValueProblem(path, 'a symbol-keyed property');
-        continue;
+    ancestors.push(v);
+    const out = {};
+    const keys = ownKeys(v);
+    let k;
+    try {
+      for (let j = 0; j < keys.length; j++) {
+        k = keys[j];
+        if (typeof k === 'symbol') {
+          if (strict) throw new ValueProblem('', 'a symbol-keyed property');
+          continue;
+        }
+        const d = getOwnPropertyDescriptor(v, k);
+        if (!d) continue;
+        let x;
+        if (!('value' in d)) {
+          if (strict) throw new ValueProblem('', 'an accessor property');
+          x = MARK + 'accessor';
+        } else if (!d.enumerable) {
+          if (strict) throw new ValueProblem('', 'a non-enumerable property');
+          continue;
+        } else {
+          x = copy(d.value, strict, depth + 1, ancestors);
+        }
+        // Keys that exist on the (frozen) Object.prototype, __proto__ included, must be defined.
+        if (k in ObjectProto) defineProperty(out, k, { value: x, writable: true, enumerable: true, configurable: true });
+        else out[k] = x;
       }
-      const d = getOwnPropertyDescriptor(v, k);
-      if (!d) continue;
-      const kp = path + '[' + jsonStringify(k) + ']';
-      if (!('value' in d)) {
-        if (strict) throw new ValueProblem(kp, 'an accessor property');
-        out[k] = MARK + 'accessor';
-        continue;
-      }
-      if (!d.enumerable) {
-        if (strict) throw new ValueProblem(kp, 'a non-enumerable property');
-        continue;
-      }
-      out[k] = copy(d.value, kp, strict, depth + 1, ancestors);
+    } catch (e) {
+      if (e instanceof ValueProblem) e.path = '[' + jsonStringify(k) + ']' + e.path;
+      throw e;
     }
-    ancestors.delete(v);
+    ancestors.pop();
     return out;
   }
-  function plain(v, path) { return copy(v, path, true, 0, new SetCtor()); }
+  function plain(v, path) {
+    try {
+      return copy(v, true, 0, []);
+    } catch (e) {
+      if (e instanceof ValueProblem) e.path = path + e.path;
+      throw e;
+    }
+  }
   function snapshot(v) {
-    try { return copy(v, '', false, 0, new SetCtor()); } catch (e) { return MARK + 'unavailable'; }
+    try { return copy(v, false, 0, []); } catch (e) { return MARK + 'unavailable'; }
   }
   function revive(k, v) {
     if (typeof v === 'string' && v.length > MARK.length && v.charCodeAt(0) === 0 && v.slice(0, MARK.length) === MARK) {
@@ -222,6 +248,8 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   function now() {
     try { return +hostNow(); } catch (e) { return NaN; }
   }
+  // Durations at 0.1 µs resolution: shorter to print and parse than full doubles.
+  function span(t0) { return Math.round((now() - t0) * 1e4) / 1e4; }
 
   // 6. Errors.
   class ContractViolation extends ErrorCtor {
@@ -317,7 +345,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       throw e;
     } finally {
       if (node) {
-        node.ms = now() - t0;
+        node.ms = span(t0);
         st.parent = parent;
       }
     }
@@ -406,8 +434,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
         threw = true;
         err = e;
       }
-      const ms = now() - t0;
-      const o = { ok: !threw, ms: ms };
+      const o = { ok: !threw, ms: span(t0) };
       if (threw) {
         const d = describe(err);
         d.tool = st.errTool;

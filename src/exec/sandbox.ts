@@ -202,10 +202,12 @@ export class Sandbox {
     const encoded: Array<[string, string, number] | CallOutcome> = calls.map((c, i) => {
       if (typeof c?.tool !== 'string') return failure('ERR_EXEC_VALUE', `calls[${i}].tool must be a string`);
       if (!Array.isArray(c.args)) return failure('ERR_EXEC_VALUE', `tool "${c.tool}": arguments must be an array`, c.tool);
+      const flags = (c.trace ? TRACE : 0) | (c.contracts === false ? 0 : CONTRACTS);
+      if (scalarArgs(c.args) && program.tools.includes(c.tool)) return [c.tool, JSON.stringify(c.args), flags];
       const bad = findNonPlain(c.args, 'args');
       if (bad) return failure('ERR_EXEC_VALUE', `tool "${c.tool}": ${bad.path} is ${bad.problem}, not plain data`, c.tool);
       if (!program.tools.includes(c.tool)) return failure('ERR_UNKNOWN_TOOL', `no tool "${c.tool}" in this program`, c.tool);
-      return [c.tool, encodeWire(c.args, this.#marker), (c.trace ? TRACE : 0) | (c.contracts === false ? 0 : CONTRACTS)];
+      return [c.tool, encodeWire(c.args, this.#marker), flags];
     });
     const job = this.#queue.then(() => this.#runEncoded(program, encoded, timeoutMs));
     this.#queue = job.catch(() => undefined);
@@ -408,6 +410,17 @@ export class Sandbox {
       c.proc.kill('SIGKILL');
     }
   }
+}
+
+/** Fast path: a dense array of finite numbers, strings, booleans and nulls is JSON as it is. */
+function scalarArgs(args: unknown[]): boolean {
+  if (Object.getPrototypeOf(args) !== Array.prototype) return false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const t = typeof a;
+    if (!(t === 'string' || t === 'boolean' || a === null || (t === 'number' && Number.isFinite(a))) || !(i in args)) return false;
+  }
+  return true;
 }
 
 function fixTrace(n: TraceNode): void {

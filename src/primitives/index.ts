@@ -9,7 +9,7 @@
  * * a `Predicate` is plain data so it can appear in examples and arguments:
  *   `{ "col": "region", "op": "==", "value": "EU" }` with `op` one of `== != < <= > >= in contains`
  *   (`in`: the cell is one of `value`, an array; `contains`: the cell, a string or array, contains
- *   `value`), combined with `{ "and": [p, …] }`, `{ "or": [p, …] }`, `{ "not": p }`; inside a
+ *   `value`; `column` is accepted for `col`), combined with `{ "and": [p, …] }`, `{ "or": [p, …] }`, `{ "not": p }`; inside a
  *   composite a JavaScript function `(row) => boolean` is accepted too;
  * * `nth` is 0-based; `round(x, digits)` rounds half away from zero;
  * * no primitive mutates its arguments.
@@ -25,7 +25,7 @@ const PRED = `function test(p, row) {
     if (Array.isArray(p.and)) return p.and.every((q) => test(q, row));
     if (Array.isArray(p.or)) return p.or.some((q) => test(q, row));
     if (p.not !== undefined) return !test(p.not, row);
-    const cell = row[p.col];
+    const cell = row[p.col !== undefined ? p.col : p.column];
     switch (p.op) {
       case '==': return cell === p.value;
       case '!=': return cell !== p.value;

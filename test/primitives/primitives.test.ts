@@ -88,6 +88,7 @@ describe('primitive set', () => {
     expect(await run('group_sum', [[{ k: '__proto__', v: 1 }, { k: 'toString', v: 2 }], 'k', 'v'])).toEqual(JSON.parse('{"__proto__": 1, "toString": 2}'));
     expect(await run('filter_rows', [[{ t: ['a', 'b'] }, { t: ['c'] }], { col: 't', op: 'contains', value: 'c' }])).toEqual([{ t: ['c'] }]);
     expect(await run('filter_rows', [[{ r: 'EU' }, { r: 'US' }, { r: 'JP' }], { or: [{ col: 'r', op: 'in', value: ['EU', 'JP'] }] }])).toEqual([{ r: 'EU' }, { r: 'JP' }]);
+    expect(await run('filter_rows', [[{ r: 'EU' }, { r: 'US' }], { column: 'r', op: '!=', value: 'EU' }])).toEqual([{ r: 'US' }]);
     const bogus = await sb.call(programFor(dag, 'filter_rows'), 'filter_rows', [[{ a: 1 }], { col: 'a', op: '~', value: 1 }]);
     expect(bogus.error?.message).toMatch(/unknown predicate op ~/);
   });

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { registerInfo } from './info.ts';
 import { registerBench } from './bench.ts';
 import { registerLibrary } from './library.ts';
+import { registerExec } from './exec.ts';
 import { registerStart } from './start.ts';
 import { registerRetrieve } from './retrieve.ts';
 import { registerTasks } from './tasks.ts';
 import { registerEvolve } from './evolve.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerRetrieve, registerStart, registerTasks, registerEvolve];
+export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerExec, registerRetrieve, registerStart, registerTasks, registerEvolve];

@@ -16,9 +16,10 @@ import { CocodaError } from '../../errors.ts';
 import type { ToolDag, ToolNode } from '../../library/dag.ts';
 import { importSchemasInto } from '../../library/import-schema.ts';
 import { openLibrary, openOrInitLibrary, saveLibrary, type OpenedLibrary } from '../../library/store.ts';
+import { registerLibraryWrite } from './library-write.ts';
 
 /** Subcommand registrars for `cocoda library`; each adds its subcommand(s) to the group. */
-export const librarySubcommands: Array<(library: Command) => void> = [registerImport, registerShow, registerStats];
+export const librarySubcommands: Array<(library: Command) => void> = [registerImport, registerShow, registerStats, registerLibraryWrite];
 
 export function registerLibrary(program: Command): void {
   const library = program.command('library').description('create, inspect and change a tool library directory');
