@@ -46,6 +46,11 @@ export interface L1Index {
   candidates(subgoal: Signature): Int32Array;
   /** Many sub-goals in one call (one N-API crossing on the native backend). */
   queryBatch(subgoals: ReadonlyArray<Signature | string>): Int32Array[];
+  /**
+   * Work done so far by the TypeScript twin (trie nodes visited, candidates verified with the
+   * full unifier); zeros on the native backend. For benchmarks and the complexity argument.
+   */
+  work(): { visited: number; verified: number };
 }
 
 interface NativeL1Addon {
@@ -116,6 +121,10 @@ class Index implements L1Index {
 
   candidates(subgoal: Signature): Int32Array {
     return this.query(subgoal);
+  }
+
+  work(): { visited: number; verified: number } {
+    return { visited: this.ts.visited, verified: this.ts.verified };
   }
 
   queryBatch(subgoals: ReadonlyArray<Signature | string>): Int32Array[] {

@@ -20,6 +20,10 @@ function lowerBound(a: Int32Array, lo: number, hi: number, x: number): number {
 
 export class TsL1Query {
   private readonly numNamed: number;
+  /** Candidates checked with the full unifier so far (instrumentation for the bench). */
+  verified = 0;
+  /** Trie nodes visited so far. */
+  visited = 0;
   constructor(
     private readonly built: BuiltIndex,
     private readonly sigs: readonly Signature[],
@@ -40,13 +44,18 @@ export class TsL1Query {
     const resultSet = subKeys(goal.result, nominal);
 
     const walk = (node: number, levels: KeySet[], depth: number, verify: boolean): void => {
+      this.visited++;
       if (depth === levels.length) {
         const ls = d.nodeLeafStart[node]!;
         const le = d.nodeLeafStart[node + 1]!;
         const ee = d.nodeExactEnd[node]!;
         for (let j = ls; j < le; j++) {
           const t = d.leafTools[j]!;
-          if ((!verify && j < ee) || unifySignature(goal, this.sigs[t]!) !== null) out.push(d.toolIds[t]!);
+          if (!verify && j < ee) out.push(d.toolIds[t]!);
+          else {
+            this.verified++;
+            if (unifySignature(goal, this.sigs[t]!) !== null) out.push(d.toolIds[t]!);
+          }
         }
         return;
       }
