@@ -138,7 +138,7 @@ function candidateName(p: Pattern): string {
   if (full.length <= 40) return full;
   const sink = p.calls[p.calls.length - 1]!.tool;
   const first = p.calls[0]!.tool;
-  return (first === sink ? sink : `${sink}_of_${first}`).slice(0, 48);
+  return (first === sink ? sink : `${sink}_of_${first}`).slice(0, 64);
 }
 
 /** First sentence of a description (child summaries must not nest whole descriptions). */

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { argError } from '../../errors.ts';
 import { openOrInitLibrary, saveLibrary } from '../../library/store.ts';
@@ -71,6 +74,30 @@ export async function runEvolve(dir: string, o: { steps: number; batch?: number;
   }
 }
 
+/** Prints the per-step table and the closing summary of a run. */
+function printRun(dir: string, run: EvolveRun, write: (s: string) => void): void {
+  const rej = Object.entries(run.rejections).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  write(`library ${dir}: version ${run.dag.version}, ${run.dag.size} tools; InsertTool rejections: ${rej}\n`);
+  if (run.seeded.length > 0) write(`seeded with ${run.seeded.length} tools (primitives and seed composites of src/primitives)\n`);
+  write('tokens/query: Typed DAG Retrieval cascade (src/retrieval) over each solution call as a typed sub-goal, Qwen3 tokens\n');
+}
+
+/**
+ * The `npm start` job: `cocoda evolve` with the embedded defaults on a fresh library in a new
+ * temp directory (kept, so the evolved library can be explored), printing the per-step report.
+ */
+export async function runStartEvolve(o: { steps?: number } = {}): Promise<EvolveRun> {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'cocoda-start-evolve-')), 'library');
+  const steps = o.steps ?? 16;
+  const w = (s: string) => process.stdout.write(s);
+  w(`library-only co-evolution: cocoda evolve ${dir} --planner teacher --steps ${steps} (8 training queries per step, 48 held-out test tasks)\n`);
+  w(`${formatStepHeader()}\n`);
+  const run = await runEvolve(dir, { steps, onStep: (s) => w(`${formatStep(s)}\n`) });
+  printRun(dir, run, w);
+  w(`explore it: npx cocoda library stats ${dir}\n`);
+  return run;
+}
+
 function intOpt(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -103,9 +130,6 @@ export function registerEvolve(program: Command): void {
         process.stdout.write(JSON.stringify({ steps: run.steps.map(jsonStep) }) + '\n');
         return;
       }
-      const rej = Object.entries(run.rejections).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-      process.stdout.write(`library ${dir}: version ${run.dag.version}, ${run.dag.size} tools; InsertTool rejections: ${rej}\n`);
-      if (run.seeded.length > 0) process.stdout.write(`seeded with ${run.seeded.length} tools (primitives and seed composites of src/primitives)\n`);
-      process.stdout.write('tokens/query: Typed DAG Retrieval cascade (src/retrieval) over each solution call as a typed sub-goal, Qwen3 tokens\n');
+      printRun(dir, run, (s) => process.stdout.write(s));
     });
 }

@@ -17,6 +17,7 @@ import { initLibrary, isLibraryDir, openLibrary, saveLibrary } from '../../libra
 import { SAMPLE_SALES, seedRecords } from '../../primitives/index.ts';
 import type { ToolInput } from '../../library/dag.ts';
 import { formatNode, formatStats } from './library.ts';
+import { runStartEvolve } from './evolve.ts';
 
 const DEMO_COMPOSITE: ToolInput = {
   name: 'eu_share_pct',
@@ -40,7 +41,7 @@ export interface StartOptions {
 /** Runs the demo; returns the library directory it built. */
 export function runStartDemo(opts: StartOptions = {}): string {
   const info = backendInfo();
-  say(`cocoda — interim demo (the co-evolution job arrives with later issues)`);
+  say(`cocoda — library-core demo (import, DAG, snapshots, stats)`);
   say(`kernel backend: ${info.backend} (${info.reason})`);
   const dir = path.resolve(opts.dir ?? path.join(os.tmpdir(), 'cocoda-start-demo'));
   if (opts.dir === undefined && isLibraryDir(dir)) rmSync(dir, { recursive: true, force: true }); // our own demo dir from a previous run
@@ -99,9 +100,12 @@ export function runStartDemo(opts: StartOptions = {}): string {
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('the main job; for now a demo of the library core (import, DAG, snapshots, stats)')
+    .description('the main job: library-only co-evolution (cocoda evolve) on a fresh library, then a demo of the library core')
     .option('--dir <dir>', 'build the demo library here (a new or empty directory) instead of a temp directory')
-    .action((opts: { dir?: string }) => {
+    .action(async (opts: { dir?: string }) => {
+      // Part 1: the library half of co-evolution (issue 5); part 2: the library-core demo.
+      await runStartEvolve();
+      process.stdout.write('\n');
       runStartDemo(opts.dir === undefined ? {} : { dir: opts.dir });
     });
 }
