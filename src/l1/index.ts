@@ -20,6 +20,7 @@ import type { Signature } from '../types/ast.ts';
 import { parseSignature } from '../types/parse.ts';
 import type { TypeRegistry } from '../types/registry.ts';
 import { unifySignature } from '../types/unify.ts';
+import { validateSignature } from '../types/validate.ts';
 import { argError, CocodaError } from '../errors.ts';
 import { nativeAddon } from '../native/loader.ts';
 import { buildL1Data, type BuiltIndex, type L1Data } from './build.ts';
@@ -71,10 +72,9 @@ export function l1Backend(): L1Backend {
 
 function toSignature(s: unknown, name: string, registry: TypeRegistry | undefined): Signature {
   if (typeof s === 'string') return registry ? parseSignature(s, { registry }) : parseSignature(s);
-  if (!s || typeof s !== 'object' || !Array.isArray((s as Signature).params) || typeof (s as Signature).result !== 'object') {
-    throw argError('type', name, 'a Signature or signature text', s);
-  }
-  return s as Signature;
+  if (!s || typeof s !== 'object') throw argError('type', name, 'a Signature or signature text', s);
+  validateSignature(s, name);
+  return s;
 }
 
 function checkIds(ids: ArrayLike<number>, n: number): Int32Array {

@@ -10,3 +10,4 @@ export { TypeRegistry, defaultTypeRegistry, registerNominal, RESERVED_TYPE_WORDS
 export { isSubtype, isEquivalent, isBaseSubtype, joinTypes, meetTypes, literalBase, hasTypeVars } from './subtype.ts';
 export { unifySignature, unifySignatureDetailed, matchParams, applySubstitution } from './unify.ts';
 export type { Substitution, Unifier } from './unify.ts';
+export { validateType, validateSignature } from './validate.ts';

@@ -159,3 +159,14 @@ describe('L1 index: bad input', () => {
     expect(() => buildL1Index([], [], { backend: 'native' })).toThrow(CocodaError);
   });
 });
+
+describe('L1 index: malformed ASTs', () => {
+  it('names the offending path', () => {
+    expect(() => buildL1Index([1], [{ params: [], result: { kind: 'enum', values: [] } } as never])).toThrow(
+      /Expected "signatures\[0\]\.result" to be an enum with at least one literal/,
+    );
+    expect(() => buildL1Index([1], [{ params: [{ type: { kind: 'base', name: 'integer' }, optional: false }], result: { kind: 'unknown' } } as never])).toThrow(TypeError);
+    const ix = buildL1Index([1], ['(int) -> int']);
+    expect(() => ix.query({ params: [], result: { kind: 'wat' } } as never)).toThrow(/subgoals\[0\]\.result\.kind/);
+  });
+});
