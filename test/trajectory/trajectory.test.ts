@@ -15,8 +15,13 @@ const withComposite = dag.add({
   body: 'function cost_two(qa, pa, qb, pb) { return add(mul(qa, pa), mul(qb, pb)); }',
   origin: 'teacher',
 });
-const executor = new SandboxExecutor({ timeoutMs: 300 });
-afterAll(() => executor.close());
+const executor = new SandboxExecutor();
+// A short limit only where a loop must be cut: normal calls keep the default under CI load.
+const shortExecutor = new SandboxExecutor({ timeoutMs: 200 });
+afterAll(async () => {
+  await executor.close();
+  await shortExecutor.close();
+});
 const inputs = { qa: 3, pa: 4, qb: 2, pb: 1.5 };
 const gold: Trajectory = {
   calls: [
@@ -115,10 +120,10 @@ describe('executeTrajectory', () => {
     const r = await executeTrajectory({ calls: [{ tool: 'add', args: [1, 2] }, { tool: 'div', args: [{ ref: 0 }, 0] }, { tool: 'add', args: [1, 1] }], answer: { ref: 2 } }, dag, {}, executor);
     expect(r).toMatchObject({ ok: false, failedCall: 1 });
     expect(r.error).toMatch(/calls\[1\] \(div\): ERR_(PRE_VIOLATED|EXEC_THROW)/);
-    const spin = await executeTrajectory({ calls: [{ tool: 'spin', args: [1] }], answer: { ref: 0 } }, dag, {}, executor);
+    const spin = await executeTrajectory({ calls: [{ tool: 'spin', args: [1] }], answer: { ref: 0 } }, dag, {}, shortExecutor);
     expect(spin.ok).toBe(false);
     expect(spin.error).toMatch(/ERR_EXEC_TIMEOUT/);
-    expect((await executeTrajectory(gold, dag, inputs, executor)).value).toBe(15);
+    expect((await executeTrajectory(gold, dag, inputs, shortExecutor)).value).toBe(15);
   });
 });
 
