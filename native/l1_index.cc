@@ -6,9 +6,9 @@
 //   l1Build(toolIds, sigOffsets, sigData, nodeChildStart, childKeys, childNodes, nodeLeafStart,
 //           nodeExactEnd, leafTools, bucketKind, bucketArity, bucketNameStart, bucketNames,
 //           bucketRoot) -> External index handle (arrays copied once)
-//   l1Query(handle, queryData, queryOffsets) -> { ids: Int32Array, offsets: Int32Array }
+//   l1Query(handle, queryData, queryOffsets) -> Int32Array [offsets (nq + 1)..., ids...]
 //           (one call per batch of sub-goals; ids of query q are ids[offsets[q]..offsets[q+1]),
-//            ascending)
+//            ascending, offsets relative to the start of ids)
 //   l1Unify(goalData, toolData) -> boolean   (one pair; for differential tests of the unifier)
 #include <algorithm>
 #include <cstdint>
@@ -975,14 +975,11 @@ Napi::Value L1Query(const Napi::CallbackInfo& info) {
     std::sort(ids.begin() + start, ids.end());
     offsets[q + 1] = static_cast<int32_t>(ids.size());
   }
-  Napi::Int32Array outIds = Napi::Int32Array::New(env, ids.size());
-  if (!ids.empty()) std::memcpy(outIds.Data(), ids.data(), ids.size() * sizeof(int32_t));
-  Napi::Int32Array outOff = Napi::Int32Array::New(env, offsets.size());
-  std::memcpy(outOff.Data(), offsets.data(), offsets.size() * sizeof(int32_t));
-  Napi::Object res = Napi::Object::New(env);
-  res.Set("ids", outIds);
-  res.Set("offsets", outOff);
-  return res;
+  // One allocation: [offsets (nq + 1) ..., ids ...].
+  Napi::Int32Array out = Napi::Int32Array::New(env, offsets.size() + ids.size());
+  std::memcpy(out.Data(), offsets.data(), offsets.size() * sizeof(int32_t));
+  if (!ids.empty()) std::memcpy(out.Data() + offsets.size(), ids.data(), ids.size() * sizeof(int32_t));
+  return out;
 }
 
 Napi::Value L1Unify(const Napi::CallbackInfo& info) {

@@ -56,12 +56,13 @@ export class Interner {
    * (consistent within the view) that match nothing in the index, and the table does not grow.
    */
   queryView(): { name(s: string): number; literal(v: Literal): number } {
-    const extraNames = new Map<string, number>();
-    const extraLits = new Map<string, number>();
+    let extraNames: Map<string, number> | undefined;
+    let extraLits: Map<string, number> | undefined;
     return {
       name: (s) => {
         const id = this.names.get(s);
         if (id !== undefined) return id;
+        extraNames ??= new Map();
         let e = extraNames.get(s);
         if (e === undefined) extraNames.set(s, (e = this.names.size + extraNames.size));
         return e;
@@ -70,6 +71,7 @@ export class Interner {
         const k = `${typeof v}:${String(v)}`;
         const id = this.literals.get(k);
         if (id !== undefined) return id;
+        extraLits ??= new Map();
         let e = extraLits.get(k);
         if (e === undefined) extraLits.set(k, (e = this.literals.size + extraLits.size));
         return e;

@@ -56,7 +56,8 @@ export interface L1Index {
 
 interface NativeL1Addon {
   l1Build(...arrays: Int32Array[]): unknown;
-  l1Query(handle: unknown, data: Int32Array, offsets: Int32Array): { ids: Int32Array; offsets: Int32Array };
+  /** `[offsets (nq + 1)..., ids...]` in one array. */
+  l1Query(handle: unknown, data: Int32Array, offsets: Int32Array): Int32Array;
   l1Unify(goal: Int32Array, tool: Int32Array): boolean;
 }
 
@@ -140,8 +141,9 @@ class Index implements L1Index {
     });
     offsets[goals.length] = data.length;
     const r = this.addon.l1Query(this.handle, Int32Array.from(data), offsets);
+    const base = goals.length + 1;
     const out: Int32Array[] = [];
-    for (let i = 0; i < goals.length; i++) out.push(r.ids.subarray(r.offsets[i]!, r.offsets[i + 1]!));
+    for (let i = 0; i < goals.length; i++) out.push(r.subarray(base + r[i]!, base + r[i + 1]!));
     return out;
   }
 }
