@@ -488,7 +488,10 @@ const fs = require('node:fs');
 const a = new Int32Array(workerData.sab);
 let lastSeq = -1, lastBusy = 0, since = Date.now();
 for (;;) {
-  if (Atomics.wait(a, 7, 0, 5) === 'ok' || Atomics.load(a, 7) !== 0) break;
+  if (Atomics.load(a, 7) !== 0) break;
+  // Idle: sleep until a batch starts (the runner notifies slot 1). Busy: poll every 5 ms.
+  if (Atomics.load(a, 1) === 0) { Atomics.wait(a, 1, 0); lastBusy = 0; continue; }
+  Atomics.wait(a, 7, 0, 5);
   const busy = Atomics.load(a, 1), seq = Atomics.load(a, 0), now = Date.now();
   if (!busy || seq !== lastSeq || busy !== lastBusy) { lastSeq = seq; lastBusy = busy; since = now; continue; }
   if (now - since > Atomics.load(a, 4)) {
@@ -533,6 +536,7 @@ function run(msg) {
     Atomics.store(progress, 4, 10000);
     Atomics.add(progress, 0, 1);
     Atomics.store(progress, 1, 1);
+    Atomics.notify(progress, 1);
     try {
       entry = compile(msg.key, msg.source);
     } catch (e) {
@@ -551,6 +555,7 @@ function run(msg) {
   Atomics.store(progress, 2, msg.id | 0);
   Atomics.store(progress, 4, msg.timeoutMs | 0 || 1000);
   Atomics.store(progress, 1, 1);
+  Atomics.notify(progress, 1);
   for (let i = 0; i < calls.length; i++) {
     const c = calls[i];
     Atomics.store(progress, 3, i);
@@ -577,14 +582,18 @@ process.on('message', (msg) => {
   if (msg.type === 'run') run(msg);
   else if (msg.type === 'drop') programs.delete(msg.key);
   else if (msg.type === 'exit') {
-    Atomics.store(progress, 7, 1);
-    Atomics.notify(progress, 7);
+    stopWatchdog();
     process.exit(0);
   }
 });
 process.on('disconnect', () => {
-  Atomics.store(progress, 7, 1);
-  Atomics.notify(progress, 7);
+  stopWatchdog();
   process.exit(0);
 });
+function stopWatchdog() {
+  Atomics.store(progress, 7, 1);
+  Atomics.store(progress, 1, 2);
+  Atomics.notify(progress, 1);
+  Atomics.notify(progress, 7);
+}
 process.send({ type: 'ready' });

@@ -298,6 +298,7 @@ export class Sandbox {
     const id = this.#nextId++;
     const msg: Record<string, unknown> = { type: 'run', id, key: program.key, calls, timeoutMs };
     if (!child.sent.has(program.key)) msg.source = program.source;
+    let guard: NodeJS.Timeout | undefined;
     const reply = await new Promise<RunnerReply>((resolve) => {
       child.pending = { id, resolve };
       if (child.dead) {
@@ -306,7 +307,7 @@ export class Sandbox {
       }
       this.#ref(child, true);
       // Last-resort guard should the child stop answering without dying.
-      const guard = setTimeout(() => {
+      guard = setTimeout(() => {
         if (child.pending?.id === id) this.#kill();
       }, timeoutMs * calls.length + 30_000);
       guard.unref();
@@ -314,6 +315,7 @@ export class Sandbox {
         if (err && child.pending?.id === id) this.#kill();
       });
     });
+    clearTimeout(guard);
     child.pending = undefined;
     this.#ref(child, false);
     if (reply.type === 'missing' || reply.type === 'compile-error') child.sent.delete(program.key);
