@@ -21,7 +21,10 @@ import { argError, checkNonEmptyString, checkPositiveInt, CocodaError } from '..
 import type { Corpus } from './corpus.ts';
 import { LexicalRanker, type L2Ranker } from './lexical.ts';
 import { defaultL1 } from './l1.ts';
-import { ContractChecker, ExampleReranker, type ContractEvaluator, type L3Checker, type L4Reranker, type ResolvedGoal } from './stages.ts';
+import { argsFor, ContractChecker, ExampleReranker, type ContractEvaluator, type L3Checker, type L4Reranker, type ResolvedGoal, type RunOutcome } from './stages.ts';
+import type { ToolDag } from '../library/dag.ts';
+import type { Sandbox } from '../exec/sandbox.ts';
+import { programFor } from '../exec/library.ts';
 
 /** A typed sub-goal. */
 export interface SubGoal {
@@ -141,9 +144,77 @@ export class Retriever {
     this.l4 = opts.l4 ?? new ExampleReranker(opts.evaluator);
   }
 
+  /**
+   * Runs the cascade without executing anything (types, values and sync evaluators only).
+   */
   retrieve(subgoal: SubGoal): RetrievalResult {
+    const goal = resolveGoal(subgoal, this.corpus);
+    const it = this.steps(goal);
+    let step = it.next();
+    while (!step.done) step = it.next(new Map());
+    return step.value;
+  }
+
+  /**
+   * Like {@link retrieve}, and when the sub-goal carries argument values, every L3 candidate that
+   * has a body is run on them in the exec sandbox, one sandbox batch per group of candidates (the
+   * S2 shortlist, then each descended group): a violated pre-/post-condition of the tool rejects it
+   * at L3, and the result's fit to the output type scores at L4. `dag` must be the version the
+   * corpus views. Sandbox time is counted in the L3 stage's `ms`.
+   *
+   * @example
+   * ```ts
+   * const r = await retriever.retrieveAsync({ signature: '(float) -> float', intent: 'square root', args: [-4] }, { sandbox: defaultSandbox(), dag });
+   * r.rejected; // [{ tool: 'sqrt', reason: 'pre-condition fails in the sandbox: …' }]
+   * ```
+   */
+  async retrieveAsync(subgoal: SubGoal, exec: { sandbox: Sandbox; dag: ToolDag }): Promise<RetrievalResult> {
+    const goal = resolveGoal(subgoal, this.corpus);
+    const it = this.steps(goal);
+    let step = it.next();
+    while (!step.done) step = it.next(await this.execute(step.value, goal, exec));
+    return step.value;
+  }
+
+  /** Runs `ids` (those with a body and passable arguments) on the goal's values, one sandbox batch. */
+  private async execute(ids: number[], goal: ResolvedGoal, exec: { sandbox: Sandbox; dag: ToolDag }): Promise<Map<number, RunOutcome>> {
+    const out = new Map<number, RunOutcome>();
     const c = this.corpus;
-    const goal = resolveGoal(subgoal, c);
+    const calls: Array<{ v: number; tool: string; args: unknown[] }> = [];
+    for (const v of ids) {
+      const r = c.records[v]!;
+      const sig = c.signature(v);
+      if (!r.body || !sig || !exec.dag.has(r.name)) continue;
+      const args = argsFor(sig, goal);
+      if (args) calls.push({ v, tool: r.name, args });
+    }
+    if (calls.length === 0) return out;
+    const program = programFor(exec.dag, calls.map((x) => x.tool));
+    const outcomes = await exec.sandbox.run(program, calls.map((x) => ({ tool: x.tool, args: x.args, contracts: true })));
+    outcomes.forEach((o, i) => {
+      const { v, tool } = calls[i]!;
+      const own = o.violations.find((x) => x.tool === tool);
+      const run: RunOutcome = { ok: o.ok };
+      if (o.ok) run.value = o.result;
+      if (o.error) {
+        run.code = o.error.code;
+        run.message = o.error.message;
+      }
+      if (own) run.violation = { kind: own.kind, message: own.message };
+      out.set(v, run);
+    });
+    return out;
+  }
+
+  /**
+   * The cascade as a generator: it yields the ids it is about to check at L3 (only when the goal
+   * has argument values) and resumes with their sandbox outcomes, so the sync and async drivers
+   * share one implementation.
+   */
+  private *steps(goal: ResolvedGoal): Generator<number[], RetrievalResult, Map<number, RunOutcome>> {
+    const c = this.corpus;
+    const hasArgs = goal.args !== undefined || goal.namedArgs !== undefined;
+    const runs = new Map<number, RunOutcome>();
     const stages: StageReport[] = [];
 
     // L1: symbolic, free.
@@ -179,12 +250,13 @@ export class Retriever {
     let extraL2 = 0;
     let extraL2ms = 0;
     const queue: number[] = Array.from(r2.ids);
+    if (hasArgs && queue.length > 0) for (const [v, o] of yield queue.slice()) runs.set(v, o);
     const s3: number[] = [];
     const rejected: Array<{ tool: string; reason: string }> = [];
     for (let qi = 0; qi < queue.length; qi++) {
       const v = queue[qi]!;
       tok3 += c.tokens(v, 3);
-      const verdict = this.l3.check(c, v, c.signature(v), goal);
+      const verdict = this.l3.check(c, v, c.signature(v), goal, runs.get(v));
       if (verdict.ok) {
         s3.push(v);
         continue;
@@ -206,8 +278,10 @@ export class Retriever {
           queue.push(u);
         });
         extraL2ms += performance.now() - td;
+        if (hasArgs && rd.ids.length > 0) for (const [u, o] of yield Array.from(rd.ids)) runs.set(u, o);
       }
     }
+    // Wall time across the yields includes the sandbox runs (async driver): L3 pays for them.
     const l3ms = performance.now() - t - extraL2ms;
     stages[1] = { stage: 'L2', survivors: r2.ids.length, tokens: tok2 + extraL2, ms: l2ms + extraL2ms };
     stages.push({ stage: 'L3', survivors: s3.length, tokens: tok3, ms: l3ms });
@@ -220,7 +294,7 @@ export class Retriever {
     const scored = s3.map((v) => {
       tok4 += c.tokens(v, 4);
       const base = maxL2 > 0 ? (l2score.get(v) ?? 0) / maxL2 : 0;
-      return { v, s: base + this.l4.score(c, v, c.signature(v), goal) };
+      return { v, s: base + this.l4.score(c, v, c.signature(v), goal, runs.get(v)) };
     });
     scored.sort((a, b) => b.s - a.s || c.depth[b.v]! - c.depth[a.v]! || a.v - b.v);
     const top = scored[0];

@@ -4,14 +4,16 @@
  * * L3 {@link ContractChecker}: hard accept/reject from what the sub-goal knows. With argument
  *   values: every value must fit its parameter's type (enums by membership, `int` by integrality,
  *   records field by field), every required parameter must be supplied, and the tool's executable
- *   pre-condition, when there is one and an evaluator is plugged in, must hold. Without values the
- *   types already matched at L1, so only contracts that are false for every input (`false`) reject.
+ *   pre-/post-condition must hold when it was run in the exec sandbox (`Retriever.retrieveAsync`)
+ *   or a sync evaluator is plugged in. Without values the types already matched at L1, so only
+ *   contracts that are false for every input (`false`) reject.
  * * L4 {@link ExampleReranker}: +1 when the tool's output type is known (the L1 match of the output
  *   was checked, not assumed through the gradual `?`); then scores its worked examples: the
  *   fraction of examples whose arguments fit the sub-goal's input types and whose result fits its
  *   output type, plus the overlap between example values and the intent's words; with argument
- *   values and an executor plugged in, the tool is run on them and a result that fits the output
- *   type scores, a throw penalises. The L4 score is added to the normalised L2 score.
+ *   values, the sandbox run (or a plugged-in executor) scores +1 when the result fits the output
+ *   type, −0.5 when it does not, −1 when the body throws. The L4 score is added to the normalised
+ *   L2 score.
  */
 import type { Param, Signature, Type } from '../types/ast.ts';
 import type { ToolRecord } from '../library/record.ts';
@@ -35,13 +37,45 @@ export interface L3Verdict {
   reason?: string;
 }
 
+/**
+ * What running tool v on the sub-goal's argument values in the exec sandbox gave (async cascade
+ * with argument values only): its result, or the failure; `violation` when the tool's own pre- or
+ * post-condition failed.
+ */
+export interface RunOutcome {
+  ok: boolean;
+  value?: unknown;
+  code?: string;
+  message?: string;
+  violation?: { kind: 'pre' | 'post'; message: string };
+}
+
 export interface L3Checker {
-  check(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal): L3Verdict;
+  check(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal, run?: RunOutcome): L3Verdict;
 }
 
 export interface L4Reranker {
   /** Evidence score of tool `v` for the goal (higher is better; 0 = no evidence). */
-  score(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal): number;
+  score(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal, run?: RunOutcome): number;
+}
+
+/**
+ * Positional arguments for tool `tool` from the goal's values (by name when both are named, else
+ * by position); `null` when a value is missing before the last given one (cannot be passed).
+ */
+export function argsFor(tool: Signature, goal: ResolvedGoal): unknown[] | null {
+  if (!goal.args && !goal.namedArgs) return null;
+  const bound = bindArgs(tool, goal);
+  let last = -1;
+  bound.forEach((b, i) => {
+    if (b.given) last = i;
+  });
+  const out: unknown[] = [];
+  for (let i = 0; i <= last; i++) {
+    if (!bound[i]!.given) return null;
+    out.push(bound[i]!.v);
+  }
+  return out;
 }
 
 /**
@@ -126,9 +160,10 @@ function show(v: unknown): string {
 export class ContractChecker implements L3Checker {
   constructor(private readonly evaluator: ContractEvaluator = {}) {}
 
-  check(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal): L3Verdict {
+  check(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal, run?: RunOutcome): L3Verdict {
     const r = corpus.records[v]!;
     if (r.pre.trim() === 'false') return { ok: false, reason: 'pre-condition is false' };
+    if (run?.violation) return { ok: false, reason: `${run.violation.kind}-condition fails in the sandbox: ${run.violation.message}` };
     if (!tool || (!goal.args && !goal.namedArgs)) return { ok: true };
     const bound = bindArgs(tool, goal);
     const named: Record<string, unknown> = {};
@@ -160,7 +195,7 @@ export class ExampleReranker implements L4Reranker {
     private readonly certifiedBonus = 1,
   ) {}
 
-  score(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal): number {
+  score(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal, run?: RunOutcome): number {
     const r = corpus.records[v]!;
     let s = 0;
     // Certified output: the tool's result type is known (not the gradual `?`), so L1's match of the
@@ -182,7 +217,10 @@ export class ExampleReranker implements L4Reranker {
         s += hit / want.size;
       }
     }
-    if (goal.args && tool && this.evaluator.run) {
+    if (run) {
+      if (run.ok) s += valueFits(run.value, goal.signature.result) ? 1 : -0.5;
+      else if (!run.violation && run.code !== 'ERR_NO_BODY') s -= 1;
+    } else if (goal.args && tool && this.evaluator.run) {
       const out = this.evaluator.run(r, goal.args);
       if (out?.ok === true) s += valueFits(out.value, goal.signature.result) ? 1 : -0.5;
       else if (out?.ok === false) s -= 1;
