@@ -7,14 +7,15 @@ import { SAMPLE_SALES, seedRecords } from '../../src/primitives/index.ts';
 let sandbox: Sandbox;
 let base: ToolDag;
 beforeAll(() => {
-  sandbox = new Sandbox({ timeoutMs: 500 });
+  sandbox = new Sandbox({ timeoutMs: 5000 });
   base = ToolDag.fromRecords(seedRecords());
 });
 afterAll(async () => {
   await sandbox.close();
 });
 
-const insert = (dag: ToolDag, c: ToolInput | Record<string, unknown>): Promise<InsertDecision> => insertTool(dag, c, { sandbox });
+const insert = (dag: ToolDag, c: ToolInput | Record<string, unknown>, timeoutMs?: number): Promise<InsertDecision> =>
+  insertTool(dag, c, timeoutMs === undefined ? { sandbox } : { sandbox, timeoutMs });
 
 /** A rejected insert hands back the very version it got, unchanged. */
 function expectUnchanged(d: InsertDecision, dag: ToolDag): void {
@@ -165,7 +166,7 @@ describe('InsertTool: REJECT', () => {
   ];
   for (const [what, cand, code, re] of cases) {
     it(`${what} → ${code}, library unchanged`, async () => {
-      const d = await insert(base, cand);
+      const d = await insert(base, cand, code === 'ERR_EXAMPLE_FAILED' ? 500 : undefined);
       expectUnchanged(d, base);
       expect(d.code).toBe(code);
       expect(d.reason).toMatch(re);
@@ -207,6 +208,21 @@ describe('InsertTool: MERGE', () => {
     const d = await insert(base, { name: 'plus', signature: '(a: float, b: float) -> float', examples: [{ args: [1, 2], result: 3 }], body: 'function plus(a, b) { return b + a; }' });
     expect(d).toMatchObject({ action: 'MERGE', mergedInto: 'add' });
     expect(d.version).toBe(base);
+  });
+});
+
+describe('InsertTool on the primitive set', () => {
+  it('adds every primitive and seed composite, one by one, into an empty library', async () => {
+    let v = ToolDag.empty();
+    const decisions: string[] = [];
+    for (const r of seedRecords()) {
+      const d = await insert(v, r);
+      decisions.push(d.reason);
+      v = d.version;
+    }
+    expect(decisions.filter((r) => !r.startsWith('ADD: '))).toEqual([]);
+    expect(v.size).toBe(seedRecords().length);
+    expect(v.depth('sum_where')).toBe(1);
   });
 });
 
