@@ -60,6 +60,17 @@ describe('cocoda retrieve', () => {
     expect(JSON.parse(none.stdout).winner).toBeNull();
   });
 
+  it('--args runs candidates in the sandbox', () => {
+    const r = cli('retrieve', dir, '--sig', '(float, float) -> float', '--intent', 'sum of squares', '--args', '[3, 4]', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.winner).toBe('sum_sq');
+    expect(j.rejected).toEqual([]);
+    const bad = cli('retrieve', dir, '--sig', '(float) -> float', '--intent', 'x', '--args', '[1');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Expected "args" to be JSON/);
+  });
+
   it('bad input: exit 1 with the argument template', () => {
     const bad = cli('retrieve', dir, '--sig', '(float -> ', '--intent', 'x');
     expect(bad.code).toBe(1);

@@ -1,10 +1,13 @@
 /**
- * `cocoda retrieve DIR --sig SIG --intent TEXT [--k2 N] [--json]`: Typed DAG Retrieval over the
+ * `cocoda retrieve DIR --sig SIG --intent TEXT [--k2 N] [--args JSON] [--json]`: Typed DAG Retrieval over the
  * current version of a library directory, for one typed sub-goal. Prints the winner (with d(v),
  * Ch(v), flat(v)), every stage's survivors, tokens and time, and the flat baseline's cost.
  *
  * `--json`: `{"winner": name|null, "stages": [{"stage","survivors","tokens","ms"}], "tokens",
  * "flatTokens"}` plus `depth`, `children`, `flat` of the winner, `ranked` (S3 in L4 order), `rejected`.
+ *
+ * `--args` gives argument values (a JSON array, or an object by parameter name): candidates with a
+ * body are then run on them in the exec sandbox (contracts at L3, result fit at L4).
  *
  * Exit codes: 0 (also when no tool serves the sub-goal: `winner` is null), 1 bad input or library.
  */
@@ -14,6 +17,7 @@ import { openLibrary } from '../../library/store.ts';
 import { Corpus } from '../../retrieval/corpus.ts';
 import { Retriever } from '../../retrieval/cascade.ts';
 import { warnFallbacks } from './library.ts';
+import { Sandbox } from '../../exec/sandbox.ts';
 
 export function registerRetrieve(program: Command): void {
   program
@@ -23,14 +27,34 @@ export function registerRetrieve(program: Command): void {
     .requiredOption('--sig <signature>', 'sub-goal signature, e.g. "(float, float) -> float"')
     .requiredOption('--intent <text>', 'what the step should do')
     .option('--k2 <n>', 'shortlist size after L2', '32')
+    .option('--args <json>', 'argument values: a JSON array, or an object by parameter name (runs candidates in the sandbox)')
     .option('--json', 'print JSON')
-    .action((dir: string, o: { sig: string; intent: string; k2: string; json?: boolean }) => {
+    .action(async (dir: string, o: { sig: string; intent: string; k2: string; args?: string; json?: boolean }) => {
       if (!/^\s*\d+\s*$/.test(o.k2)) throw argError('type', 'k2', 'a positive integer', o.k2);
       const k2 = checkPositiveInt('k2', Number(o.k2));
+      let args: unknown;
+      if (o.args !== undefined) {
+        try {
+          args = JSON.parse(o.args);
+        } catch (e) {
+          throw argError('type', 'args', `JSON (${(e as Error).message})`, o.args);
+        }
+        if (typeof args !== 'object' || args === null) throw argError('type', 'args', 'a JSON array or object', args);
+      }
       const opened = openLibrary(dir);
       warnFallbacks(opened);
       const corpus = Corpus.fromDag(opened.dag);
-      const r = new Retriever(corpus, { k2 }).retrieve({ signature: o.sig, intent: o.intent });
+      const retriever = new Retriever(corpus, { k2 });
+      let r;
+      if (args === undefined) r = retriever.retrieve({ signature: o.sig, intent: o.intent });
+      else {
+        const sandbox = new Sandbox();
+        try {
+          r = await retriever.retrieveAsync({ signature: o.sig, intent: o.intent, args: args as unknown[] }, { sandbox, dag: opened.dag });
+        } finally {
+          await sandbox.close();
+        }
+      }
       const w = r.winner;
       if (o.json) {
         process.stdout.write(
