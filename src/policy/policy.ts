@@ -106,6 +106,15 @@ export class Policy {
     this.model.assignWeights(await other.model.readWeights());
   }
 
+  /**
+   * Saves weights (`model.safetensors`), tokenizer and config into `dir`, atomically per file.
+   * Load with {@link loadPolicy}.
+   */
+  async save(dir: string): Promise<void> {
+    const { savePolicy } = await import('./checkpoint.ts');
+    await savePolicy(this, dir);
+  }
+
   /** Frees the weights. */
   dispose(): void {
     this.model.dispose();
