@@ -230,7 +230,19 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
   }
   function snapshot(v) {
+    const t = typeof v;
+    if (t === 'string' || t === 'boolean' || v === null || (t === 'number' && v - v === 0)) return v;
     try { return copy(v, false, 0, []); } catch (e) { return MARK + 'unavailable'; }
+  }
+  // A call's argument array is its own (made by the wrapper's rest parameter) and never handed
+  // to tool code, so when every argument is a finite scalar it is already its own snapshot.
+  function snapshotArgs(args) {
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      const t = typeof v;
+      if (!(t === 'string' || t === 'boolean' || v === null || (t === 'number' && v - v === 0))) return snapshot(args);
+    }
+    return args;
   }
   function revive(k, v) {
     if (typeof v === 'string' && v.length > MARK.length && v.charCodeAt(0) === 0 && v.slice(0, MARK.length) === MARK) {
@@ -325,7 +337,9 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       parent = st.parent;
       if (st.nodes < MAX_TRACE) {
         st.nodes++;
-        node = { tool: t.name, args: snapshot(args), calls: [] };
+        const snap = snapshotArgs(args);
+        if (snap === args) freeze(args); // contracts see `args`; the recorded arguments stay as called
+        node = { tool: t.name, args: snap, calls: [] };
         if (parent) parent.calls.push(node);
         st.parent = node;
         t0 = now();
