@@ -22,6 +22,7 @@ import { Corpus } from '../src/retrieval/corpus.ts';
 import { depthbenchEvalSet, hitAt, type EvalSubGoal } from '../src/retrieval/depthbench.ts';
 import { defaultL1, KnownResultL1, UnorderedInputsL1 } from '../src/retrieval/l1.ts';
 import os from 'node:os';
+import { l1Backend } from '../src/l1/index.ts';
 import { synthesizeTools } from '../src/retrieval/synth.ts';
 import { CardTokens, qwen3MemoCounter } from '../src/retrieval/tokens.ts';
 import { rng } from '../src/retrieval/vectors.ts';
@@ -66,6 +67,8 @@ export interface RetrievalBenchResult {
     tokenizer: string;
     textTree: { branching: number; leafSize: number; beam: number };
     wallMs: number;
+    /** Backend of the L1 index (native addon or TS twin). */
+    l1Backend: string;
     /** 1-minute load average at the end (this machine's 2 cores are shared). */
     loadAvg: number;
     cpus: number;
@@ -238,6 +241,7 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
       tokenizer: counter.name,
       textTree: tree,
       wallMs: performance.now() - t0,
+      l1Backend: l1Backend(),
       loadAvg: os.loadavg()[0]!,
       cpus: os.cpus().length,
     },
@@ -316,7 +320,7 @@ export function formatRetrievalBench(res: RetrievalBenchResult): string {
   const m = res.meta;
   lines.push('');
   lines.push(
-    `${m.subgoals} of ${m.totalSubgoals} DepthBench sub-goals (evenly sampled), ${m.goldTools} gold tools always in the pool; real pool ${m.realPool}, larger n synthetic; k2=${m.k2}; ${m.tokenizer} tokens; text tree b=${m.textTree.branching} leaf≤${m.textTree.leafSize} beam=${m.textTree.beam}; wall ${(m.wallMs / 1000).toFixed(1)} s; load average ${m.loadAvg.toFixed(1)} on ${m.cpus} cores`,
+    `${m.subgoals} of ${m.totalSubgoals} DepthBench sub-goals (evenly sampled), ${m.goldTools} gold tools always in the pool; real pool ${m.realPool}, larger n synthetic; k2=${m.k2}; ${m.tokenizer} tokens; text tree b=${m.textTree.branching} leaf≤${m.textTree.leafSize} beam=${m.textTree.beam}; L1 index ${m.l1Backend}; wall ${(m.wallMs / 1000).toFixed(1)} s; load average ${m.loadAvg.toFixed(1)} on ${m.cpus} cores`,
   );
   return lines.join('\n');
 }
