@@ -1,6 +1,7 @@
 /**
  * Reward kernels, native vs TypeScript twin, measured in the same run: batched GRPO group
- * advantages (G = 8) and shaped rewards over 10⁵ and 10⁶ rollouts.
+ * advantages (G = 8) and shaped rewards over 10⁵ and 10⁶ rollouts, writing into one reused output
+ * buffer (as a training loop does), so the ratio is the kernels' and not the allocator's.
  *
  *   node bin/cocoda.mjs bench reward [--json]      or      npx tsx bench/reward.ts
  */
@@ -35,9 +36,11 @@ export async function runRewardBench(sizes: number[] = [100_000, 1_000_000]): Pr
     for (let i = 0; i < n; i++) callOffsets[i + 1] = callOffsets[i]! + 1 + (i % 5);
     const callPhi = new Float64Array(callOffsets[n]!);
     for (let j = 0; j < callPhi.length; j++) callPhi[j] = j % 4;
+    // One output buffer reused across calls, as a training loop would: the kernels' work, not allocation.
+    const out = new Float64Array(n);
     const cases: Array<[string, (k: RewardKernels) => unknown]> = [
-      ['grpoAdvantages', (k) => k.grpoAdvantages(rewards, offsets, true, 1e-6, false)],
-      ['shapedRewards', (k) => k.shapedRewards(rewards, callOffsets, callPhi, 0.2)],
+      ['grpoAdvantages', (k) => k.grpoAdvantages(rewards, offsets, true, 1e-6, false, out)],
+      ['shapedRewards', (k) => k.shapedRewards(rewards, callOffsets, callPhi, 0.2, out)],
     ];
     for (const [name, fn] of cases) {
       const bench = new Bench({ time: 300, warmupTime: 50 });

@@ -1,7 +1,10 @@
 // GRPO group-relative advantages for a whole batch of rollout groups in one call.
 //
 //   grpoAdvantages(rewards: Float64Array, offsets: Int32Array, unbiased: bool, epsilon: number,
-//                  meanOnly: bool) -> Float64Array
+//                  meanOnly: bool, out?: Float64Array) -> Float64Array
+//
+// With `out` (length rewards.length) the result is written there and `out` is returned, so a
+// training loop reuses one buffer instead of allocating per batch.
 //
 // Group g owns rewards[offsets[g] .. offsets[g+1]); offsets has G+1 entries, starts at 0 and ends at
 // rewards.length. A_i = (R_i - mean) / (std + epsilon), or R_i - mean when meanOnly (Dr. GRPO). A group
@@ -40,7 +43,13 @@ Napi::Value GrpoAdvantages(const Napi::CallbackInfo& info) {
     ThrowCocoda(env, "ERR_NATIVE_ARG", "grpoAdvantages: epsilon must be finite and >= 0");
   }
 
-  Napi::Float64Array outArr = Napi::Float64Array::New(env, n);
+  Napi::Float64Array outArr;
+  if (info.Length() > 5 && !info[5].IsUndefined()) {
+    outArr = ArgFloat64Array(info, 5, fn);
+    if (outArr.ElementLength() != n) ThrowCocoda(env, "ERR_NATIVE_ARG", "grpoAdvantages: out must have rewards.length elements");
+  } else {
+    outArr = Napi::Float64Array::New(env, n);
+  }
   double* out = outArr.Data();
 
   for (size_t g = 0; g + 1 < m; ++g) {

@@ -1,7 +1,7 @@
 // Shaped CoCoDA reward for a batch of trajectories in one call (paper Algorithm 1, line 22):
 //
-//   shapedRewards(rRes: Float64Array, callOffsets: Int32Array, callPhi: Float64Array, lambda: number)
-//     -> Float64Array
+//   shapedRewards(rRes: Float64Array, callOffsets: Int32Array, callPhi: Float64Array, lambda: number,
+//                 out?: Float64Array) -> Float64Array
 //
 // Trajectory i made calls callPhi[callOffsets[i] .. callOffsets[i+1]) (CSR, one Φ(t) = flat(t) - 1 per
 // call); R_i = rRes[i] + lambda * Σ Φ. Same summation order as the TS twin (src/reward/shaped.ts).
@@ -36,7 +36,13 @@ Napi::Value ShapedRewards(const Napi::CallbackInfo& info) {
   }
   if (!std::isfinite(lambda)) ThrowCocoda(env, "ERR_NATIVE_ARG", "shapedRewards: lambda must be finite");
 
-  Napi::Float64Array outArr = Napi::Float64Array::New(env, n);
+  Napi::Float64Array outArr;
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    outArr = ArgFloat64Array(info, 4, fn);
+    if (outArr.ElementLength() != n) ThrowCocoda(env, "ERR_NATIVE_ARG", "shapedRewards: out must have rRes.length elements");
+  } else {
+    outArr = Napi::Float64Array::New(env, n);
+  }
   double* out = outArr.Data();
   for (size_t i = 0; i < n; ++i) {
     double comp = 0.0;

@@ -12,10 +12,12 @@ export interface AdvantageOptions {
   epsilon?: number;
   /** `std` (default) divides by std + ε; `mean` is Dr. GRPO: A = R − mean. */
   normalize?: 'std' | 'mean';
+  /** Write the advantages here (length = rewards.length) instead of a new array: one buffer per training loop. */
+  out?: Float64Array;
 }
 
 /** Defaults used when an option is left out. */
-export const ADVANTAGE_DEFAULTS: Required<AdvantageOptions> = { std: 'unbiased', epsilon: 1e-6, normalize: 'std' };
+export const ADVANTAGE_DEFAULTS: Required<Omit<AdvantageOptions, 'out'>> = { std: 'unbiased', epsilon: 1e-6, normalize: 'std' };
 
 function toFloat64(name: string, v: Float64Array | readonly number[]): Float64Array {
   if (v instanceof Float64Array) return v;
@@ -53,7 +55,7 @@ export function uniformGroupOffsets(n: number, groupSize: number): Int32Array {
   return out;
 }
 
-function resolve(options: AdvantageOptions | undefined): Required<AdvantageOptions> {
+function resolve(options: AdvantageOptions | undefined): Required<Omit<AdvantageOptions, 'out'>> {
   const o = { ...ADVANTAGE_DEFAULTS, ...(options ?? {}) };
   if (o.std !== 'unbiased' && o.std !== 'biased') throw argError('range', 'std', '"unbiased" or "biased"', o.std);
   if (o.normalize !== 'std' && o.normalize !== 'mean') throw argError('range', 'normalize', '"std" or "mean"', o.normalize);
@@ -85,7 +87,12 @@ export function groupAdvantages(
   checkOffsets('offsets', offsets, r.length);
   checkFiniteArray('rewards', r);
   const o = resolve(options);
-  return kernels.grpoAdvantages(r, offsets, o.std === 'unbiased', o.epsilon, o.normalize === 'mean');
+  const out = options?.out;
+  if (out !== undefined && (!(out instanceof Float64Array) || out.length !== r.length)) {
+    throw argError('type', 'out', `a Float64Array of length ${r.length}`, out);
+  }
+  if (out !== undefined && out.buffer === r.buffer) throw argError('range', 'out', 'a buffer distinct from rewards');
+  return kernels.grpoAdvantages(r, offsets, o.std === 'unbiased', o.epsilon, o.normalize === 'mean', out);
 }
 
 /** Group statistics (mean and std under the chosen estimator), for reports and tests. */

@@ -12,6 +12,8 @@ export type GrpoAdvantagesKernel = (
   unbiased: boolean,
   epsilon: number,
   meanOnly: boolean,
+  /** Written and returned when given (length rewards.length); else a new array. */
+  out?: Float64Array,
 ) => Float64Array;
 
 /** Native contract of `shapedRewards`. */
@@ -20,6 +22,8 @@ export type ShapedRewardsKernel = (
   callOffsets: Int32Array,
   callPhi: Float64Array,
   lambda: number,
+  /** Written and returned when given (length rRes.length); else a new array. */
+  out?: Float64Array,
 ) => Float64Array;
 
 export interface RewardKernels {
@@ -28,8 +32,8 @@ export interface RewardKernels {
 }
 
 /** TS twin of native `grpoAdvantages`. */
-export const grpoAdvantagesTs: GrpoAdvantagesKernel = (rewards, offsets, unbiased, epsilon, meanOnly) => {
-  const out = new Float64Array(rewards.length);
+export const grpoAdvantagesTs: GrpoAdvantagesKernel = (rewards, offsets, unbiased, epsilon, meanOnly, outArg) => {
+  const out = outArg ?? new Float64Array(rewards.length);
   for (let g = 0; g + 1 < offsets.length; g++) {
     const a = offsets[g]!;
     const b = offsets[g + 1]!;
@@ -42,7 +46,10 @@ export const grpoAdvantagesTs: GrpoAdvantagesKernel = (rewards, offsets, unbiase
         break;
       }
     }
-    if (allEqual) continue; // out is already 0 there
+    if (allEqual) {
+      out.fill(0, a, b);
+      continue;
+    }
     let sum = 0;
     for (let i = a; i < b; i++) sum += rewards[i]!;
     const mean = sum / k;
@@ -63,8 +70,8 @@ export const grpoAdvantagesTs: GrpoAdvantagesKernel = (rewards, offsets, unbiase
 };
 
 /** TS twin of native `shapedRewards`. */
-export const shapedRewardsTs: ShapedRewardsKernel = (rRes, callOffsets, callPhi, lambda) => {
-  const out = new Float64Array(rRes.length);
+export const shapedRewardsTs: ShapedRewardsKernel = (rRes, callOffsets, callPhi, lambda, outArg) => {
+  const out = outArg ?? new Float64Array(rRes.length);
   for (let i = 0; i < rRes.length; i++) {
     let comp = 0;
     for (let j = callOffsets[i]!; j < callOffsets[i + 1]!; j++) comp += callPhi[j]!;

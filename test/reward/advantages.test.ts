@@ -49,6 +49,17 @@ describe.each(backends)('groupAdvantages (%s)', (_name, k) => {
     expect(Array.from(batch)).toEqual([...g1, ...g2]);
   });
 
+  it('writes into a reused output buffer, zeroing all-equal groups', () => {
+    const out = new Float64Array(10).fill(123);
+    const rewards = Float64Array.of(...R, 5, 5);
+    const a = groupAdvantages(rewards, Int32Array.of(0, 8, 10), { out }, k);
+    expect(a).toBe(out);
+    expect(out[0]).toBeCloseTo(1.207612, 6);
+    expect(Array.from(out.subarray(8))).toEqual([0, 0]);
+    expect(() => groupAdvantages(rewards, Int32Array.of(0, 10), { out: new Float64Array(3) }, k)).toThrow(/"out" to be a Float64Array of length 10/);
+    expect(() => groupAdvantages(rewards, Int32Array.of(0, 10), { out: rewards }, k)).toThrow(/"out"/);
+  });
+
   it('rejects bad offsets and non-finite rewards with messages naming the position', () => {
     expect(() => groupAdvantages(R, Int32Array.of(1, 8), undefined, k)).toThrow(/"offsets\[0\]"/);
     expect(() => groupAdvantages(R, Int32Array.of(0, 5, 3, 8), undefined, k)).toThrow(/"offsets\[2\]"/);
