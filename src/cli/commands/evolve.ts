@@ -77,6 +77,12 @@ export async function runEvolve(dir: string, o: { steps: number; batch?: number;
 /** Prints the per-step table and the closing summary of a run. */
 function printRun(dir: string, run: EvolveRun, write: (s: string) => void): void {
   const rej = Object.entries(run.rejections).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const a = run.steps[0];
+  const b = run.steps[run.steps.length - 1];
+  if (a && b && b !== a) {
+    write(`calls per solution ${f(a.callsPerSolution)} -> ${f(b.callsPerSolution)}, composites ${a.composites} -> ${b.composites} (max depth ${b.maxDepth}), ` +
+      `test accuracy ${f(a.testAccuracy)} -> ${f(b.testAccuracy)}, retrieval tokens/query ${f(a.tokensPerQuery, 1)} -> ${f(b.tokensPerQuery, 1)}\n`);
+  }
   write(`library ${dir}: version ${run.dag.version}, ${run.dag.size} tools; InsertTool rejections: ${rej}\n`);
   if (run.seeded.length > 0) write(`seeded with ${run.seeded.length} tools (primitives and seed composites of src/primitives)\n`);
   write('tokens/query: Typed DAG Retrieval cascade (src/retrieval) over each solution call as a typed sub-goal, Qwen3 tokens\n');
