@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateTasks } from '../../src/tasks/generate.ts';
 
+const BIN = fileURLToPath(new URL('../../bin/cocoda.mjs', import.meta.url));
+
 describe('cocoda tasks sample', () => {
   it('--json prints the contract fields, filtered by domain, depth and split', () => {
-    const out = execFileSync(process.execPath, ['bin/cocoda.mjs', 'tasks', 'sample', '--domain', 'table', '--depth', '3', '--split', 'test', '--n', '4', '--json'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [BIN, 'tasks', 'sample', '--domain', 'table', '--depth', '3', '--split', 'test', '--n', '4', '--json'], { encoding: 'utf8' });
     const tasks = JSON.parse(out) as Array<Record<string, unknown>>;
     expect(tasks).toHaveLength(4);
     for (const t of tasks) {
@@ -18,7 +21,7 @@ describe('cocoda tasks sample', () => {
   });
 
   it('bad options fail with the argument named', () => {
-    const r = spawnSync(process.execPath, ['bin/cocoda.mjs', 'tasks', 'sample', '--depth', '9'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'tasks', 'sample', '--depth', '9'], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/"depth" to be an integer from 1 to 6/);
   });
