@@ -14,7 +14,8 @@ export interface Ranked {
 
 /**
  * L2 ranking stage: scores candidate tools' descriptions against a sub-goal's intent.
- * Implementations: {@link LexicalRanker} (embedded default); an LLM-backed one lives in src/llm.
+ * Implementations: {@link LexicalRanker} (embedded default); an LLM-backed ranker (an OpenAI-compatible
+ * server, DESIGN.md §2) plugs in through this interface — none exists yet.
  */
 export interface L2Ranker {
   /**
