@@ -70,6 +70,8 @@ export interface StepReport {
   testAccuracy: number;
   /** Mean retrieval tokens per test query (Typed DAG Retrieval cascade, Qwen3 tokens). */
   tokensPerQuery: number;
+  /** Test sub-goals the retriever refused (not counted in tokensPerQuery); 0 in normal runs. */
+  retrievalErrors: number;
   /** Mean primitive calls per test solution, T_prim(τ) (unchanged by substitution). */
   primitiveCallsPerSolution: number;
   /** Training queries of this step solved (R_res ≥ ρ). */
@@ -96,7 +98,7 @@ interface Remembered {
 }
 
 async function evaluate(dag: ToolDag, tests: readonly Task[], o: Required<Pick<EvolveOptions, 'lambda' | 'rho' | 'tokens'>> & { executor: ToolExecutor }, cards: CardTokens) {
-  let solved = 0, calls = 0, rComp = 0, prim = 0, tokens = 0;
+  let solved = 0, calls = 0, rComp = 0, prim = 0, tokens = 0, retrievalErrors = 0;
   const retriever = o.tokens ? new Retriever(Corpus.fromDag(dag, cards)) : null;
   for (const t of tests) {
     const plan = planWithLibrary(t.program, dag);
@@ -109,12 +111,17 @@ async function evaluate(dag: ToolDag, tests: readonly Task[], o: Required<Pick<E
       const schema = s.schema ?? checkSchema(plan.trajectory, dag, t.inputs);
       plan.trajectory.calls.forEach((_, i) => {
         const sig = `(${schema.argTypes[i]!.map(printType).join(', ')}) -> ${printType(schema.resultTypes[i]!)}`;
-        tokens += retriever.retrieve({ signature: sig, intent: t.query }).tokens;
+        try {
+          tokens += retriever.retrieve({ signature: sig, intent: t.query }).tokens;
+        } catch {
+          // A sub-goal the retriever cannot take (it validates its input) is counted, not fatal.
+          retrievalErrors++;
+        }
       });
     }
   }
   const n = Math.max(1, tests.length);
-  return { testAccuracy: solved / n, callsPerSolution: calls / n, rComp: rComp / n, primitiveCallsPerSolution: prim / n, tokensPerQuery: tokens / n };
+  return { testAccuracy: solved / n, callsPerSolution: calls / n, rComp: rComp / n, primitiveCallsPerSolution: prim / n, tokensPerQuery: tokens / n, retrievalErrors };
 }
 
 /**

@@ -54,6 +54,7 @@ describe('evolveLibrary (teacher planner)', () => {
   it('measures retrieval tokens per query through the cascade', async () => {
     const r = await evolveLibrary(start, { steps: 1, batch: 8, testSize: 6, seed: 5, executor, insert });
     expect(r.steps[0]!.tokensPerQuery).toBeGreaterThan(0);
+    expect(r.steps.every((s) => s.retrievalErrors === 0)).toBe(true);
   });
 
   it('validates its options', async () => {
