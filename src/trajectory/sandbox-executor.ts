@@ -1,12 +1,14 @@
 /**
  * The default {@link ToolExecutor}: tool calls run in the sandbox of src/exec (a locked-down
  * `node:vm` context in a heap-capped child process with a wall-time watchdog), with contracts
- * (pre/post) checked on every nested call and the nested trace recorded. One compiled program per
- * library version (all tools with bodies), cached by the sandbox by content hash.
+ * (pre/post) checked on every nested call and the nested trace recorded. Each call runs the
+ * program of the tool's closure (`programFor` of src/exec: the tool and its transitive children),
+ * content-addressed, so an unchanged tool reuses its compiled program across library versions.
  */
 import type { ToolDag } from '../library/dag.ts';
 import { Sandbox, type SandboxOptions, type TraceNode } from '../exec/sandbox.ts';
-import { compileProgram, type Program } from '../exec/program.ts';
+import type { Program } from '../exec/program.ts';
+import { programFor } from '../exec/library.ts';
 import type { CallTrace, ToolCallResult, ToolExecutor } from './executor.ts';
 
 function toTrace(n: TraceNode): CallTrace {
@@ -32,7 +34,6 @@ export interface SandboxExecutorOptions extends SandboxOptions {
 export class SandboxExecutor implements ToolExecutor {
   readonly sandbox: Sandbox;
   readonly #contracts: boolean;
-  readonly #programs = new WeakMap<ToolDag, Program | Error>();
   readonly #owned: boolean;
 
   /** Pass an existing {@link Sandbox} to share its process; otherwise one is created (and closed by {@link close}). */
@@ -49,17 +50,13 @@ export class SandboxExecutor implements ToolExecutor {
     }
   }
 
-  program(dag: ToolDag): Program | Error {
-    let p = this.#programs.get(dag);
-    if (!p) {
-      try {
-        p = compileProgram(dag.records().filter((r) => r.body !== undefined).map((r) => ({ name: r.name, body: r.body!, pre: r.pre, post: r.post })));
-      } catch (e) {
-        p = new Error(`library version ${dag.version} does not compile: ${(e as Error).message}`);
-      }
-      this.#programs.set(dag, p);
+  /** The compiled closure of `tool` in `dag`, or the reason it does not compile. */
+  program(dag: ToolDag, tool: string): Program | Error {
+    try {
+      return programFor(dag, tool);
+    } catch (e) {
+      return new Error(`tool "${tool}" of library version ${dag.version} does not compile: ${(e as Error).message}`);
     }
-    return p;
   }
 
   async call(dag: ToolDag, tool: string, args: unknown[]): Promise<ToolCallResult> {
@@ -67,7 +64,7 @@ export class SandboxExecutor implements ToolExecutor {
     const rec = dag.record(tool);
     if (!rec) return { ok: false, error: `no tool "${tool}"`, trace: { ...empty, error: 'unknown tool' } };
     if (rec.body === undefined) return { ok: false, error: `tool "${tool}" has no body (schema-only)`, trace: { ...empty, error: 'no body' } };
-    const program = this.program(dag);
+    const program = this.program(dag, tool);
     if (program instanceof Error) return { ok: false, error: program.message, trace: { ...empty, error: program.message } };
     const out = await this.sandbox.call(program, tool, args, { trace: true, contracts: this.#contracts });
     const trace = out.trace ? toTrace(out.trace) : { ...empty, ms: out.ms };
