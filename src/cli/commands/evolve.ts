@@ -120,7 +120,7 @@ export function registerEvolve(program: Command): void {
   program
     .command('evolve')
     .description('library-only co-evolution: solve -> reward -> fold -> InsertTool, per training query; report per step')
-    .argument('<dir>', 'library directory (created and seeded with the task primitives when missing or empty)')
+    .argument('<dir>', 'library directory (created and seeded like `library init` when missing or empty; saved after each step)')
     .option('--planner <planner>', 'planner: teacher (solves from gold programs with the current composites)', 'teacher')
     .option('--steps <N>', 'steps to run', '10')
     .option('--batch <B>', 'training queries per step', '8')
