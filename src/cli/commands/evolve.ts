@@ -89,11 +89,12 @@ function printRun(dir: string, run: EvolveRun, write: (s: string) => void): void
 }
 
 /**
- * The `npm start` job: `cocoda evolve` with the embedded defaults on a fresh library in a new
- * temp directory (kept, so the evolved library can be explored), printing the per-step report.
+ * The `npm start` job: `cocoda evolve` with the embedded defaults on a fresh library — in `dir`
+ * when given, else in a new temp directory (kept, so the evolved library can be explored) —
+ * printing the per-step report.
  */
-export async function runStartEvolve(o: { steps?: number } = {}): Promise<EvolveRun> {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'cocoda-start-evolve-')), 'library');
+export async function runStartEvolve(o: { steps?: number; dir?: string } = {}): Promise<EvolveRun> {
+  const dir = o.dir ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'cocoda-start-evolve-')), 'library');
   const steps = o.steps ?? 16;
   const w = (s: string) => process.stdout.write(s);
   w(`library-only co-evolution: cocoda evolve ${dir} --planner teacher --steps ${steps} (8 training queries per step, 48 held-out test tasks)\n`);

@@ -101,10 +101,10 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description('the main job: library-only co-evolution (cocoda evolve) on a fresh library, then a demo of the library core')
-    .option('--dir <dir>', 'build the demo library here (a new or empty directory) instead of a temp directory')
+    .option('--dir <dir>', 'build the demo library here (a new or empty directory) and the evolved one in <dir>-evolve, instead of temp directories')
     .action(async (opts: { dir?: string }) => {
       // Part 1: the library half of co-evolution (issue 5); part 2: the library-core demo.
-      await runStartEvolve();
+      await runStartEvolve(opts.dir === undefined ? {} : { dir: `${path.resolve(opts.dir)}-evolve` });
       process.stdout.write('\n');
       runStartDemo(opts.dir === undefined ? {} : { dir: opts.dir });
     });
