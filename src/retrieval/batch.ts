@@ -103,6 +103,8 @@ export class BatchRetriever {
   private readonly pool: Piscina;
   /** Largest per-worker build count reported so far (indexes built once per worker per version). */
   private maxBuilds = 0;
+  /** Worker threads that have answered at least one task. */
+  private readonly seen = new Set<number>();
 
   constructor(dag: ToolDag, opts: BatchOptions = {}) {
     this.threads = checkPositiveInt('threads', opts.threads ?? 2);
@@ -167,6 +169,7 @@ export class BatchRetriever {
     const out: PlainResult[] = [];
     for (const rep of replies) {
       this.maxBuilds = Math.max(this.maxBuilds, rep.builds);
+      this.seen.add(rep.threadId);
       for (const r of rep.results) {
         if ('error' in r) {
           throw new CocodaError(`batch retrieval failed in a worker: ${r.error.name}: ${r.error.message}`, r.error.code ?? 'ERR_BATCH_WORKER', { ...r.error });
@@ -175,6 +178,37 @@ export class BatchRetriever {
       }
     }
     return out;
+  }
+
+  /**
+   * Makes every worker load its code and index the current version before timed work: sends
+   * rounds of one-sub-goal tasks until every thread has answered (at most `rounds` rounds).
+   * Returns how many distinct workers are warm.
+   */
+  async warmUp(probe: SubGoal, rounds = 30): Promise<number> {
+    for (let i = 0; i < rounds && this.seen.size < this.threads; i++) {
+      await this.probeEach(Array.from({ length: this.threads * 2 }, () => probe));
+    }
+    return this.seen.size;
+  }
+
+  /** One task per sub-goal (so idle workers each take one); results are dropped. */
+  private async probeEach(subgoals: SubGoal[]): Promise<void> {
+    const snap = this.current;
+    const replies = await Promise.all(
+      subgoals.map((g) =>
+        this.pool.run({ key: this.key, version: snap.version, snapshot: snap.buffer, subgoals: [g], k2: this.k2, unorderedInputs: this.unorderedInputs } satisfies BatchTask) as Promise<BatchReply>,
+      ),
+    );
+    for (const rep of replies) {
+      this.maxBuilds = Math.max(this.maxBuilds, rep.builds);
+      this.seen.add(rep.threadId);
+    }
+  }
+
+  /** Distinct worker threads that have answered so far. */
+  get workersSeen(): number {
+    return this.seen.size;
   }
 
   /** Highest number of snapshot builds any worker has reported (= versions it has seen). */

@@ -31,6 +31,12 @@ function sequential(dag: ToolDag) {
 const noMs = (rs: Array<{ stages: Array<{ ms: number }> }>) => rs.map((r) => ({ ...r, stages: r.stages.map((s) => ({ ...s, ms: 0 })) }));
 
 describe('batch retrieval on the worker pool', () => {
+  it('warms every worker up', async () => {
+    expect(await batch.warmUp(goals[0]!)).toBe(2);
+    expect(batch.workersSeen).toBe(2);
+    expect(batch.workerBuilds).toBe(1);
+  });
+
   it('equals sequential retrieval, in input order', async () => {
     const got = await batch.retrieveBatch(goals);
     expect(got.length).toBe(goals.length);
