@@ -21,3 +21,5 @@ export { proposeComposites, foldIntoLibrary, planWithLibrary } from './teacher/i
 export type { Candidate, SolvedTrajectory, Inserter, Plan, FoldResult } from './teacher/index.ts';
 export { evolveLibrary } from './train/index.ts';
 export type { EvolveOptions, EvolveResult, StepReport } from './train/index.ts';
+export { createPolicy, createTrainer, loadPolicy, fitTokenizer, loadQwen3Tokenizer, packBatch, Policy, Trainer } from './policy/index.ts';
+export type { PolicyConfig, TrainerOptions, StepReport as TrainStepReport, TokenBatch, GrpoBatch, GenerateOptions, GenerateResult, PolicyTokenizer } from './policy/index.ts';

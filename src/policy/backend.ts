@@ -132,7 +132,29 @@ function registerThreadedWasm(threads: number): void {
   );
 }
 
+/**
+ * Emscripten's Node glue adds `uncaughtException` / `unhandledRejection` listeners that rethrow
+ * (and print the whole minified module with the stack). Node's defaults do the same without the
+ * noise, so we drop the listeners the WASM instantiation added.
+ */
+async function withoutEmscriptenListeners<T>(f: () => Promise<T>): Promise<T> {
+  const proc = process as unknown as NodeJS.EventEmitter;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = events.map((e) => new Set(proc.listeners(e)));
+  try {
+    return await f();
+  } finally {
+    events.forEach((e, i) => {
+      for (const l of proc.listeners(e)) if (!before[i]!.has(l)) proc.removeListener(e, l as (...a: unknown[]) => void);
+    });
+  }
+}
+
 async function initWasm(threads: number): Promise<PolicyBackendInfo> {
+  return withoutEmscriptenListeners(() => initWasmInner(threads));
+}
+
+async function initWasmInner(threads: number): Promise<PolicyBackendInfo> {
   setWasmPaths(path.join(wasmPackageDir(), 'dist') + path.sep);
   let note: string | undefined;
   if (threads > 1) {

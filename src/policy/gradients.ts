@@ -128,6 +128,14 @@ const configs: Array<{ kernelName: string; inputsToSave?: string[]; outputsToSav
     },
   },
   {
+    kernelName: 'SplitV',
+    gradFunc: (dy, _s, attrs) => ({ x: () => tf.concat(dy as tf.Tensor[], attrs.axis as number) }),
+  },
+  {
+    kernelName: 'Reverse',
+    gradFunc: (dy, _s, attrs) => ({ x: () => tf.reverse(dy as tf.Tensor, attrs.dims as number[]) }),
+  },
+  {
     kernelName: 'Slice',
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type PolicyConfig, type WeightSpec, weightSpecs } from './config.ts';
-import { bmm, embed, mm, rmsNorm, silu } from './ops.ts';
+import { bmm, embed, mm, mmConst, rmsNorm, silu } from './ops.ts';
 import { Rng } from './rng.ts';
 
 /** Per-layer cached keys (post-RoPE, `[B·KV, headDim, T]`) and values (`[B·KV, T, headDim]`). */
@@ -78,7 +78,11 @@ export class Transformer {
   readonly weights: Map<string, tf.Variable>;
   private readonly cosTable: tf.Tensor2D;
   private readonly sinTable: tf.Tensor2D;
+  /** rotate_half(x) = (−x₂, x₁) = x @ R, and its transpose (for the backward pass). */
   private readonly rotate: tf.Tensor2D;
+  private readonly rotateT: tf.Tensor2D;
+  /** Fused projection weights for inference, keyed by the variables' current data. */
+  private readonly fusedCache = new Map<string, { parts: object[]; tensor: tf.Tensor2D }>();
   private readonly maskCache = new Map<string, tf.Tensor2D>();
   private disposed = false;
 
@@ -103,15 +107,18 @@ export class Transformer {
         sin[p * hd + j] = sin[p * hd + j + half] = Math.sin(angle);
       }
     }
-    // rotate_half(x) = cat(-x[half:], x[:half]) = x @ R.
     const r = new Float32Array(hd * hd);
+    const rT = new Float32Array(hd * hd);
     for (let j = 0; j < half; j++) {
-      r[(j + half) * hd + j] = -1;
-      r[j * hd + j + half] = 1;
+      r[(j + half) * hd + j] = -1; // out[j] = -x[j + half]
+      r[j * hd + j + half] = 1; // out[j + half] = x[j]
+      rT[j * hd + j + half] = -1;
+      rT[(j + half) * hd + j] = 1;
     }
     this.cosTable = tf.keep(tf.tensor2d(cos, [maxSeqLen, hd]));
     this.sinTable = tf.keep(tf.tensor2d(sin, [maxSeqLen, hd]));
     this.rotate = tf.keep(tf.tensor2d(r, [hd, hd]));
+    this.rotateT = tf.keep(tf.tensor2d(rT, [hd, hd]));
   }
 
   /** Trainable variables in spec order. */
@@ -146,11 +153,33 @@ export class Transformer {
     return m;
   }
 
-  /** Applies RoPE to `x` `[B, Tq, heads, hd]` with per-token tables `[B or 1, Tq, 1, hd]`. */
+  /**
+   * Applies RoPE to `x` `[B, Tq, heads, hd]` with per-token tables `[B or 1, Tq, 1, hd]`:
+   * `x·cos + rotate_half(x)·sin`, rotate_half as a product with a constant `[hd, hd]` matrix
+   * (on WASM one XNNPACK product beats the slice/concat or reverse kernels).
+   */
   private rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
     const [b, t, h, hd] = x.shape;
-    const rotated = tf.reshape(mm(tf.reshape(x, [b * t * h, hd]), this.rotate), [b, t, h, hd]);
+    const rotated = tf.reshape(mmConst(tf.reshape(x, [b * t * h, hd]), this.rotate, this.rotateT), [b, t, h, hd]);
     return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+  }
+
+  /**
+   * Column-concatenation of projection weights, so that several projections of one input run
+   * as one matMul. Differentiable when training (a fresh concat on the tape); cached otherwise
+   * until one of the variables is reassigned.
+   */
+  private fused(names: string[], training: boolean): tf.Tensor2D {
+    const vars = names.map((n) => this.weights.get(n)!);
+    if (training) return tf.concat(vars as unknown as tf.Tensor2D[], 1);
+    const key = names[0]!;
+    const parts = vars.map((v) => v.dataId);
+    const hit = this.fusedCache.get(key);
+    if (hit && hit.parts.every((p, i) => p === parts[i])) return hit.tensor;
+    hit?.tensor.dispose();
+    const tensor = tf.keep(tf.concat(vars as unknown as tf.Tensor2D[], 1));
+    this.fusedCache.set(key, { parts, tensor });
+    return tensor;
   }
 
   /**
@@ -188,9 +217,8 @@ export class Transformer {
       for (let l = 0; l < cfg.numLayers; l++) {
         const p = `model.layers.${l}.`;
         const h = rmsNorm(x, this.w(`${p}input_layernorm.weight`), cfg.rmsNormEps);
-        let q = mm(h, this.w(`${p}self_attn.q_proj.weight`));
-        let k = mm(h, this.w(`${p}self_attn.k_proj.weight`));
-        const v = mm(h, this.w(`${p}self_attn.v_proj.weight`));
+        const wqkv = this.fused([`${p}self_attn.q_proj.weight`, `${p}self_attn.k_proj.weight`, `${p}self_attn.v_proj.weight`], training);
+        let [q, k, v] = tf.split(mm(h, wqkv), [H * hd, KV * hd, KV * hd], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         if (cfg.qkNorm) {
           q = rmsNorm(tf.reshape(q, [N * H, hd]), this.w(`${p}self_attn.q_norm.weight`), cfg.rmsNormEps);
           k = rmsNorm(tf.reshape(k, [N * KV, hd]), this.w(`${p}self_attn.k_norm.weight`), cfg.rmsNormEps);
@@ -219,8 +247,8 @@ export class Transformer {
         x = tf.add(x, mm(merged, this.w(`${p}self_attn.o_proj.weight`)));
 
         const h2 = rmsNorm(x, this.w(`${p}post_attention_layernorm.weight`), cfg.rmsNormEps);
-        const gate = mm(h2, this.w(`${p}mlp.gate_proj.weight`));
-        const up = mm(h2, this.w(`${p}mlp.up_proj.weight`));
+        const wgu = this.fused([`${p}mlp.gate_proj.weight`, `${p}mlp.up_proj.weight`], training);
+        const [gate, up] = tf.split(mm(h2, wgu), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
         x = tf.add(x, mm(tf.mul(silu(gate), up), this.w(`${p}mlp.down_proj.weight`)));
       }
       if (opts.lastOnly) x = tf.reshape(tf.slice(tf.reshape(x, [B, Tq, D]), [0, Tq - 1, 0], [B, 1, D]), [B, D]);
@@ -257,6 +285,9 @@ export class Transformer {
     this.cosTable.dispose();
     this.sinTable.dispose();
     this.rotate.dispose();
+    this.rotateT.dispose();
+    for (const f of this.fusedCache.values()) f.tensor.dispose();
+    this.fusedCache.clear();
     for (const m of this.maskCache.values()) m.dispose();
     this.maskCache.clear();
   }

@@ -26,6 +26,18 @@ export const mm = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradS
 }) as never) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /**
+ * `a @ c` for a constant `c` (no gradient for it): the backward pass is one product with `cᵀ`,
+ * precomputed by the caller as `cT`.
+ */
+export function mmConst(a: tf.Tensor2D, c: tf.Tensor2D, cT: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad(((x: tf.Tensor2D) => ({
+    value: tf.matMul(x, c),
+    gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, cT)],
+  })) as never) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
+  return f(a);
+}
+
+/**
  * Batched product `[n, m, k] @ [n, k, p] → [n, m, p]`. Large slices run as separate 2-D
  * {@link mm} calls (XNNPACK); small ones (decode steps) as one batched matMul, whose naive loop
  * wins when the per-call overhead dominates.

@@ -8,5 +8,6 @@ import { registerStart } from './start.ts';
 import { registerRetrieve } from './retrieve.ts';
 import { registerTasks } from './tasks.ts';
 import { registerEvolve } from './evolve.ts';
+import { registerPolicy } from './policy.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerExec, registerRetrieve, registerStart, registerTasks, registerEvolve];
+export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerExec, registerRetrieve, registerStart, registerTasks, registerEvolve, registerPolicy];
