@@ -137,6 +137,9 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
   const rows: RetrievalBenchRow[] = [];
   const variants: RetrievalBenchResult['variants'] = [];
   log(`retrieval bench: ${sample.length} of ${all.length} DepthBench sub-goals, ${goldNames.length} gold tools, sizes ${sizes.join(', ')}`);
+  // Throughput first, while the process holds nothing large (the 10⁵ sweep leaves a big heap).
+  let throughput: RetrievalBenchResult['throughput'];
+  if (opts.workers ?? true) throughput = await measureThroughput(pool, sample, k2, log);
 
   for (const n of sizes) {
     if (n < goldRecs.length) throw argError('range', 'sizes', `at least the number of gold tools (${goldRecs.length})`, n);
@@ -226,8 +229,6 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
     const r = rows.slice(-4);
     log(`  n=${n}: ` + r.map((x) => `${x.method} ${Math.round(x.tokens)} tok (×${x.ratio.toFixed(1)}) hit@1 ${x.hit1.toFixed(2)}`).join(' | ') + `  [${Math.round(performance.now() - t0)} ms]`);
   }
-  let throughput: RetrievalBenchResult['throughput'];
-  if (opts.workers ?? true) throughput = await measureThroughput(pool, sample, k2, log);
   return {
     rows,
     variants,
