@@ -92,14 +92,34 @@ export function aggregateLoss(loss: tf.Tensor, mask: tf.Tensor, mode: Aggregatio
 }
 
 /**
+ * `logits[i, t_i] − logsumexp(logits[i])` with the analytic gradient `(onehot − softmax)·dy`:
+ * no `[N, V]` log-softmax or one-hot in the forward pass, one `[N, V]` pass in the backward
+ * (matters for large vocabularies such as Qwen3's 151k).
+ */
+const pickLogProbs = tf.customGrad(((logits: tf.Tensor2D, targets: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const [n, v] = logits.shape;
+  const lse = tf.logSumExp(logits, 1);
+  const flat = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(v, 'int32')), targets);
+  save([logits, lse, targets]);
+  return {
+    value: tf.sub(tf.gather(tf.reshape(logits, [n * v]), flat), lse),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [x, s, t] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+      const probs = tf.exp(tf.sub(x, tf.expandDims(s, 1)));
+      // int32 one-hot then a cast: tfjs-wasm's OneHot ignores dtype 'float32' and writes int bits.
+      const hot = tf.cast(tf.oneHot(t, v), 'float32');
+      return [tf.mul(tf.sub(hot, probs), tf.expandDims(dy, 1)), tf.zerosLike(t)];
+    },
+  };
+}) as never) as unknown as (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Tensor1D;
+
+/**
  * Log-probability of each target under logits: `logits [N, V]`, `targets` int32 `[N]` → `[N]`.
- * Differentiable on every backend (one-hot product, no gather gradient).
+ * Differentiable on every backend (custom gradient, no gather gradient needed).
  */
 export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const lsm = tf.logSoftmax(logits);
-    return tf.sum(tf.mul(lsm, tf.oneHot(targets, logits.shape[1])), 1) as tf.Tensor1D;
-  });
+  if (targets.dtype !== 'int32') throw argError('type', 'targets', 'an int32 tensor', targets.dtype);
+  return pickLogProbs(logits, targets);
 }
 
 /** SFT cross-entropy: aggregated `−logp` over masked tokens (`logp`, `mask`: `[B, T]`). */
