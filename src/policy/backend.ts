@@ -113,6 +113,8 @@ function registerThreadedWasm(threads: number): void {
         });
       } finally {
         os.cpus = realCpus;
+        // The pool's 8 workers have loaded their script by now; no thread starts later (≤ 8).
+        fs.rmSync(workerFile, { force: true });
       }
       module.tfjs = {
         init: module.cwrap('init', null, []),
@@ -206,7 +208,8 @@ async function initTensorflow(): Promise<PolicyBackendInfo> {
 
 /**
  * Selects and initialises the TensorFlow.js backend (idempotent: a second call with the same
- * name returns the live backend's info; a different name switches).
+ * name returns the live backend's info; a different name switches). The first WASM
+ * initialisation fixes its thread count for the life of the process.
  *
  * @example
  * ```ts

@@ -62,8 +62,11 @@ function rowSeed(seed: number, row: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-/** Samples one token id from `logits` (one row); returns the id. */
-function sampleRow(logits: Float32Array, off: number, V: number, temperature: number, topP: number, rng: Rng, scratch: Float64Array): number {
+/**
+ * Samples one token id from the row of `logits` starting at `off` (temperature, top-p; greedy at
+ * temperature 0). `scratch` holds ≥ V float64s. Exported for tests.
+ */
+export function sampleRow(logits: Float32Array, off: number, V: number, temperature: number, topP: number, rng: Rng, scratch: Float64Array): number {
   if (temperature === 0) {
     let best = 0;
     for (let v = 1; v < V; v++) if (logits[off + v]! > logits[off + best]!) best = v;
@@ -78,16 +81,34 @@ function sampleRow(logits: Float32Array, off: number, V: number, temperature: nu
     sum += p;
   }
   if (topP < 1) {
-    const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => scratch[b]! - scratch[a]!);
+    // The nucleus lies within {p ≥ τ} as soon as that set holds topP of the mass: halve τ from
+    // the max until it does, then sort only those candidates (exact, and O(V) for large vocabs).
+    let pmax = 0;
+    for (let v = 0; v < V; v++) pmax = Math.max(pmax, scratch[v]!);
+    let tau = pmax;
+    let candidates: number[] = [];
+    for (;;) {
+      candidates = [];
+      let mass = 0;
+      for (let v = 0; v < V; v++) {
+        if (scratch[v]! >= tau) {
+          candidates.push(v);
+          mass += scratch[v]!;
+        }
+      }
+      if (mass >= topP * sum || tau === 0) break;
+      tau = tau < 1e-300 ? 0 : tau / 2;
+    }
+    candidates.sort((a, b) => scratch[b]! - scratch[a]! || a - b);
     let acc = 0;
     let keep = 0;
-    while (keep < V && acc < topP * sum) acc += scratch[order[keep++]!]!;
+    while (keep < candidates.length && acc < topP * sum) acc += scratch[candidates[keep++]!]!;
     let r = rng.uniform() * acc;
     for (let i = 0; i < keep; i++) {
-      r -= scratch[order[i]!]!;
-      if (r < 0) return order[i]!;
+      r -= scratch[candidates[i]!]!;
+      if (r < 0) return candidates[i]!;
     }
-    return order[keep - 1]!;
+    return candidates[keep - 1]!;
   }
   let r = rng.uniform() * sum;
   for (let v = 0; v < V; v++) {

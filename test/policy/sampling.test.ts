@@ -1,5 +1,9 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { createPolicy, type Policy } from '../../src/policy/policy.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import { createPolicy, createTrainer, type Policy } from '../../src/policy/policy.ts';
+import { sampleRow } from '../../src/policy/sampling.ts';
+import { Rng } from '../../src/policy/rng.ts';
+import { packBatch } from '../../src/policy/batch.ts';
 
 describe('sampling', () => {
   let policy: Policy;
@@ -81,5 +85,52 @@ describe('sampling', () => {
     await expect(policy.generate([[1]], { stopStrings: ['x'] })).rejects.toThrow(/tokenizer/);
     expect(() => policy.logProbs([[1, 2]], [[1]])).toThrow(/masks\[0\]/);
     expect(() => policy.logProbs([[1, 200]])).toThrow(/tokens\[1\]/);
+  });
+});
+
+describe('token sampler', () => {
+  const freq = (probs: number[], opts: { temperature: number; topP: number }, n = 20000) => {
+    const logits = Float32Array.from(probs.map(Math.log));
+    const rng = new Rng(1);
+    const scratch = new Float64Array(probs.length);
+    const counts = probs.map(() => 0);
+    for (let i = 0; i < n; i++) counts[sampleRow(logits, 0, probs.length, opts.temperature, opts.topP, rng, scratch)]!++;
+    return counts.map((c) => c / n);
+  };
+
+  it('samples the nucleus exactly', () => {
+    const p = [0.05, 0.5, 0.15, 0.3];
+    const f1 = freq(p, { temperature: 1, topP: 1 });
+    p.forEach((x, i) => expect(Math.abs(f1[i]! - x)).toBeLessThan(0.015));
+    const f2 = freq(p, { temperature: 1, topP: 0.8 }); // {0.5, 0.3} → 0.625 / 0.375
+    expect(f2[0]).toBe(0);
+    expect(f2[2]).toBe(0);
+    expect(Math.abs(f2[1]! - 0.625)).toBeLessThan(0.015);
+    const f3 = freq(p, { temperature: 1, topP: 0.81 }); // {0.5, 0.3, 0.15}
+    expect(f3[0]).toBe(0);
+    expect(Math.abs(f3[2]! - 0.15 / 0.95)).toBeLessThan(0.015);
+    const f4 = freq(p, { temperature: 0.5, topP: 1 }); // p² renormalised
+    const z = p.reduce((s, x) => s + x * x, 0);
+    p.forEach((x, i) => expect(Math.abs(f4[i]! - (x * x) / z)).toBeLessThan(0.015));
+    expect(freq(p, { temperature: 0, topP: 1 }, 10)[1]).toBe(1);
+  });
+});
+
+describe('memory', () => {
+  it('training steps, sampling and log-probs leave no tensors behind', async () => {
+    const p = await createPolicy({ config: { vocabSize: 30, hiddenSize: 16, numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 8, intermediateSize: 32, maxSeqLen: 24 } });
+    const trainer = createTrainer(p, { microBatchSize: 2 });
+    const round = async () => {
+      const out = await p.generate([[1, 2, 3], [4, 5]], { maxNewTokens: 5, seed: 1, stop: [[7]] });
+      const b = packBatch([[1, 2, 3, ...out.tokens[0]!], [4, 5, ...out.tokens[1]!], [1, 9, 9]]);
+      trainer.sftStep(b);
+      trainer.grpoStep({ ...b, advantages: Float32Array.of(1, -1, 0.5), oldLogProbs: p.logProbs(b), refLogProbs: p.logProbs(b) });
+    };
+    await round(); // creates optimizer moments and the inference weight cache
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await round();
+    expect(tf.memory().numTensors).toBe(before);
+    trainer.dispose();
+    p.dispose();
   });
 });
