@@ -210,6 +210,9 @@ export class Transformer {
         cos = tf.reshape(tf.slice(this.cosTable, [pastLen, 0], [Tq, hd]), [1, Tq, 1, hd]);
         sin = tf.reshape(tf.slice(this.sinTable, [pastLen, 0], [Tq, hd]), [1, Tq, 1, hd]);
       }
+      const scale = 1 / Math.sqrt(hd);
+      const cosQ = tf.mul(cos, scale) as tf.Tensor4D;
+      const sinQ = tf.mul(sin, scale) as tf.Tensor4D;
       const causal = Tq > 1 ? this.causalMask(G, Tq, pastLen) : undefined;
       const table = this.w<tf.Tensor2D>('model.embed_tokens.weight');
       let x = embed(table, tf.reshape(ids, [N]) as tf.Tensor1D); // [N, D]
@@ -223,7 +226,8 @@ export class Transformer {
           q = rmsNorm(tf.reshape(q, [N * H, hd]), this.w(`${p}self_attn.q_norm.weight`), cfg.rmsNormEps);
           k = rmsNorm(tf.reshape(k, [N * KV, hd]), this.w(`${p}self_attn.k_norm.weight`), cfg.rmsNormEps);
         }
-        const q4 = this.rope(tf.reshape(q, [B, Tq, H, hd]), cos, sin);
+        // The 1/√hd attention scale rides on the query's rotary tables (no extra pass over q).
+        const q4 = this.rope(tf.reshape(q, [B, Tq, H, hd]), cosQ, sinQ);
         const k4 = this.rope(tf.reshape(k, [B, Tq, KV, hd]), cos, sin);
         // Queries grouped by their kv head: [B·KV, G·Tq, hd].
         const qh = tf.reshape(tf.transpose(tf.reshape(q4, [B, Tq, KV, G, hd]), [0, 2, 3, 1, 4]), [B * KV, G * Tq, hd]);
@@ -237,8 +241,7 @@ export class Transformer {
           newKeys.push(tf.keep(kT));
           newValues.push(tf.keep(vh));
         }
-        const scale = 1 / Math.sqrt(hd);
-        let scores = tf.reshape(bmm(tf.mul(qh, scale) as tf.Tensor3D, kT), [B, KV, G * Tq, Tk]) as tf.Tensor4D;
+        let scores = tf.reshape(bmm(qh as tf.Tensor3D, kT), [B, KV, G * Tq, Tk]) as tf.Tensor4D;
         if (causal) scores = tf.add(scores, causal);
         if (opts.keyBias) scores = tf.add(scores, opts.keyBias);
         const probs = tf.reshape(tf.softmax(scores), [B * KV, G * Tq, Tk]) as tf.Tensor3D;
