@@ -143,6 +143,10 @@ export class BatchRetriever {
     subgoals.forEach((g, i) => {
       if (typeof g !== 'object' || g === null) throw argError('type', `subgoals[${i}]`, 'an object', g);
       checkNonEmptyString(`subgoals[${i}].intent`, g.intent);
+      if (g.args !== undefined && (typeof g.args !== 'object' || g.args === null)) throw argError('type', `subgoals[${i}].args`, 'an array or an object', g.args);
+      if (typeof g.signature !== 'string' && (typeof g.signature !== 'object' || g.signature === null)) {
+        throw argError('type', `subgoals[${i}].signature`, 'a signature string or Signature', g.signature);
+      }
       if (typeof g.signature === 'string') {
         try {
           parseSignature(g.signature, { registry });

@@ -63,6 +63,7 @@ describe('batch retrieval on the worker pool', () => {
   it('rejects bad sub-goals up front, naming the index', async () => {
     await expect(batch.retrieveBatch([goals[0]!, { signature: '(int -> ', intent: 'x' }])).rejects.toThrow(/Expected "subgoals\[1\]\.signature" to be a valid signature/);
     await expect(batch.retrieveBatch([{ signature: '(int) -> int', intent: '' }])).rejects.toThrow(RangeError);
+    await expect(batch.retrieveBatch([{ signature: '(int) -> int', intent: 'x', args: 5 as unknown as unknown[] }])).rejects.toThrow(/Expected "subgoals\[0\]\.args" to be an array or an object/);
     expect(await batch.retrieveBatch([])).toEqual([]);
     expect(() => new BatchRetriever(v1, { threads: 0 })).toThrow('Expected "threads" to be a positive integer (got 0)');
   });
