@@ -81,7 +81,7 @@ export class Transformer {
   /** rotate_half(x) = (−x₂, x₁) = x @ R, and its transpose (for the backward pass). */
   private readonly rotate: tf.Tensor2D;
   private readonly rotateT: tf.Tensor2D;
-  /** Fused projection weights for inference, keyed by the variables' current data. */
+  /** Tensors derived from weights for inference, keyed by the variables' current data. */
   private readonly fusedCache = new Map<string, { parts: object[]; tensor: tf.Tensor2D }>();
   private readonly maskCache = new Map<string, tf.Tensor2D>();
   private disposed = false;
@@ -165,21 +165,25 @@ export class Transformer {
   }
 
   /**
-   * Column-concatenation of projection weights, so that several projections of one input run
-   * as one matMul. Differentiable when training (a fresh concat on the tape); cached otherwise
-   * until one of the variables is reassigned.
+   * A tensor derived from weights (fused projections, the transposed tied head). Built on the
+   * tape when training (gradients flow to the weights); otherwise cached until one of the
+   * weights is reassigned, so sampling steps do not rebuild it.
    */
-  private fused(names: string[], training: boolean): tf.Tensor2D {
-    const vars = names.map((n) => this.weights.get(n)!);
-    if (training) return tf.concat(vars as unknown as tf.Tensor2D[], 1);
-    const key = names[0]!;
+  private derived(key: string, names: string[], build: (vars: tf.Tensor2D[]) => tf.Tensor2D, training: boolean): tf.Tensor2D {
+    const vars = names.map((n) => this.weights.get(n)! as unknown as tf.Tensor2D);
+    if (training) return build(vars);
     const parts = vars.map((v) => v.dataId);
     const hit = this.fusedCache.get(key);
     if (hit && hit.parts.every((p, i) => p === parts[i])) return hit.tensor;
     hit?.tensor.dispose();
-    const tensor = tf.keep(tf.concat(vars as unknown as tf.Tensor2D[], 1));
+    const tensor = tf.keep(build(vars));
     this.fusedCache.set(key, { parts, tensor });
     return tensor;
+  }
+
+  /** Column-concatenation of projection weights: several projections of one input as one matMul. */
+  private fused(names: string[], training: boolean): tf.Tensor2D {
+    return this.derived(names[0]!, names, (vars) => tf.concat(vars, 1), training);
   }
 
   /**
@@ -256,7 +260,9 @@ export class Transformer {
       }
       if (opts.lastOnly) x = tf.reshape(tf.slice(tf.reshape(x, [B, Tq, D]), [0, Tq - 1, 0], [B, 1, D]), [B, D]);
       const hf = rmsNorm(x, this.w('model.norm.weight'), cfg.rmsNormEps);
-      const head = cfg.tieEmbeddings ? tf.transpose(table) : this.w<tf.Tensor2D>('lm_head.weight');
+      const head = cfg.tieEmbeddings
+        ? this.derived('head', ['model.embed_tokens.weight'], ([e]) => tf.transpose(e!), training)
+        : this.w<tf.Tensor2D>('lm_head.weight');
       const out = mm(hf, head);
       return tf.reshape(out, [-1, V]) as tf.Tensor2D;
     });
