@@ -54,6 +54,41 @@ export function packBatch(seqs: number[][], masks?: number[][], padId = 0): Toke
   return { tokens, lossMask, batchSize, seqLen };
 }
 
+/**
+ * Packs sampled rollouts (prompt + completion) into a batch whose loss mask covers exactly the
+ * completion tokens, with the sampling log-probs (`GenerateResult.logProbs`) aligned as GRPO's
+ * `oldLogProbs`. Multi-turn trajectories with executor output inside should build their masks
+ * with {@link packBatch} instead.
+ *
+ * @example
+ * ```ts
+ * const out = await policy.generate(prompts, { maxNewTokens: 64, seed });
+ * const { batch, oldLogProbs } = packRollouts(prompts, out.tokens, out.logProbs);
+ * trainer.grpoStep({ ...batch, advantages, oldLogProbs, refLogProbs: ref.logProbs(batch) });
+ * ```
+ */
+export function packRollouts(
+  prompts: number[][],
+  completions: number[][],
+  completionLogProbs: number[][],
+  padId = 0,
+): { batch: TokenBatch; oldLogProbs: Float32Array } {
+  if (!Array.isArray(prompts) || prompts.length !== completions?.length || prompts.length !== completionLogProbs?.length) {
+    throw argError('range', 'completions', `arrays as long as prompts (${prompts?.length})`);
+  }
+  const batch = packBatch(
+    prompts.map((p, i) => [...p, ...completions[i]!]),
+    prompts.map((p, i) => [...p.map(() => 0), ...completions[i]!.map(() => 1)]),
+    padId,
+  );
+  const oldLogProbs = new Float32Array(batch.tokens.length);
+  completionLogProbs.forEach((lp, i) => {
+    if (lp.length !== completions[i]!.length) throw argError('range', `completionLogProbs[${i}].length`, `${completions[i]!.length}`, lp.length);
+    oldLogProbs.set(lp, i * batch.seqLen + prompts[i]!.length);
+  });
+  return { batch, oldLogProbs };
+}
+
 /** Per-row arrays of a row-major `[rows · cols]` array. */
 export function unpackRows<T extends ArrayLike<number>>(flat: T, rows: number, cols: number): number[][] {
   const out: number[][] = [];

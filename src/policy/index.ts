@@ -7,7 +7,7 @@ export { createPolicy, createTrainer, Policy } from './policy.ts';
 export type { CreatePolicyOptions } from './policy.ts';
 export { Trainer } from './trainer.ts';
 export type { TrainerOptions, StepReport } from './trainer.ts';
-export { packBatch, unpackRows } from './batch.ts';
+export { packBatch, packRollouts, unpackRows } from './batch.ts';
 export type { TokenBatch, GrpoBatch } from './batch.ts';
 export type { GenerateOptions, GenerateResult, FinishReason } from './sampling.ts';
 export { DEFAULT_CONFIG, resolveConfig, countParams, trainFlopsPerToken, weightSpecs } from './config.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPolicy, createTrainer } from '../../src/policy/policy.ts';
-import { packBatch } from '../../src/policy/batch.ts';
+import { packRollouts } from '../../src/policy/batch.ts';
 import { Rng } from '../../src/policy/rng.ts';
 import { REVERSE } from './tasks.ts';
 
@@ -52,13 +52,8 @@ describe('GRPO learning', () => {
         const std = Math.sqrt(mean(rs.map((r) => (r - m) ** 2)));
         rs.forEach((r, j) => (advantages[g * G + j] = (r - m) / (std + 1e-6)));
       }
-      const batch = packBatch(
-        prompts.map((p, i) => [...p, ...out.tokens[i]!]),
-        prompts.map((p, i) => [...p.map(() => 0), ...out.tokens[i]!.map(() => 1)]),
-      );
-      // old log-probs straight from sampling; reference log-probs from the frozen copy
-      const oldLogProbs = new Float32Array(batch.tokens.length);
-      out.logProbs.forEach((lp, i) => lp.forEach((x, t) => (oldLogProbs[i * batch.seqLen + prompts[i]!.length + t] = x)));
+      // completion tokens carry the loss; old log-probs straight from sampling
+      const { batch, oldLogProbs } = packRollouts(prompts, out.tokens, out.logProbs);
       const r = trainer.grpoStep({ ...batch, advantages, oldLogProbs, refLogProbs: ref.logProbs(batch) });
       expect(r.skipped).toBeUndefined();
     }

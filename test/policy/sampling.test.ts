@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, createTrainer, type Policy } from '../../src/policy/policy.ts';
 import { sampleRow } from '../../src/policy/sampling.ts';
 import { Rng } from '../../src/policy/rng.ts';
-import { packBatch } from '../../src/policy/batch.ts';
+import { packBatch, packRollouts } from '../../src/policy/batch.ts';
 
 describe('sampling', () => {
   let policy: Policy;
@@ -47,6 +47,21 @@ describe('sampling', () => {
       out.tokens[i]!.forEach((_, t) => expect(lp[i]![p.length + t]!).toBeCloseTo(out.logProbs[i]![t]!, 4));
       p.forEach((_, t) => expect(lp[i]![t]).toBe(0));
     });
+  });
+
+  it('packRollouts aligns sampling log-probs with policy.logProbs and masks only completions', async () => {
+    const out = await policy.generate(prompts, { maxNewTokens: 6, seed: 9, stop: [[7]] });
+    const { batch, oldLogProbs } = packRollouts(prompts, out.tokens, out.logProbs);
+    const lp = policy.logProbs(batch);
+    let n = 0;
+    for (let i = 0; i < batch.tokens.length; i++) {
+      if (batch.lossMask[i]) {
+        n++;
+        expect(oldLogProbs[i]).toBeCloseTo(lp[i]!, 4);
+      } else expect(oldLogProbs[i]).toBe(0);
+    }
+    expect(n).toBe(out.tokens.reduce((s, t) => s + t.length, 0));
+    expect(() => packRollouts(prompts, out.tokens.slice(1), out.logProbs)).toThrow(/completions/);
   });
 
   it('greedy decoding picks the argmax and stops on eos and stop sequences', async () => {
