@@ -25,6 +25,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CocodaError, argError } from '../errors.ts';
+import { installFastWasmKernels } from './wasm-kernels.ts';
 
 /** Backends `--backend` accepts. */
 export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow'] as const;
@@ -153,6 +154,7 @@ async function withoutEmscriptenListeners<T>(f: () => Promise<T>): Promise<T> {
 }
 
 async function initWasm(threads: number): Promise<PolicyBackendInfo> {
+  installFastWasmKernels();
   return withoutEmscriptenListeners(() => initWasmInner(threads));
 }
 
