@@ -23,7 +23,8 @@ import { type BackendName, initBackend } from './backend.ts';
 import { type PolicyConfig, type WeightSpec, resolveConfig, weightSpecs } from './config.ts';
 import { Transformer } from './model.ts';
 import { Policy } from './policy.ts';
-import { encodeSafetensors, readSafetensors, toFloat32, writeFileAtomic } from './safetensors.ts';
+import { encodeSafetensors, readSafetensors, toFloat32 } from './safetensors.ts';
+import { writeFileAtomic } from '../library/snapshot/index.ts';
 import { tokenizerFromJSON } from './tokenizer.ts';
 
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -95,10 +96,10 @@ export function decodeWeights(config: PolicyConfig, buf: Uint8Array, source = WE
 export async function savePolicy(policy: Policy, dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   const weights = await policy.model.readWeights();
-  await writeFileAtomic(path.join(dir, WEIGHTS_FILE), encodeWeights(policy.config, weights));
-  if (policy.tokenizer) await writeFileAtomic(path.join(dir, TOKENIZER_FILE), JSON.stringify(policy.tokenizer.toJSON()));
+  writeFileAtomic(path.join(dir, WEIGHTS_FILE), encodeWeights(policy.config, weights));
+  if (policy.tokenizer) writeFileAtomic(path.join(dir, TOKENIZER_FILE), Buffer.from(JSON.stringify(policy.tokenizer.toJSON())));
   const meta = { format: 'cocoda-policy', version: 1, config: policy.config, tokenizer: policy.tokenizer ? TOKENIZER_FILE : null };
-  await writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(meta, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, CONFIG_FILE), Buffer.from(JSON.stringify(meta, null, 2) + '\n'));
 }
 
 export interface LoadPolicyOptions {

@@ -5,8 +5,9 @@
  *
  * Reading validates everything it touches (header length, JSON, dtype names, shapes, offsets
  * against the data size) and throws `CocodaError` (`ERR_SAFETENSORS_TRUNCATED` /
- * `ERR_SAFETENSORS_CORRUPT`) naming the tensor. Writing is atomic: a temp file in the same
- * directory, fsync, then rename — a crash leaves the previous file intact.
+ * `ERR_SAFETENSORS_CORRUPT`) naming the tensor. Writing is atomic (the library's
+ * `writeFileAtomic`: temp file, fsync, rename, fsync of the directory) — a crash leaves the
+ * previous file intact.
  *
  * @example
  * ```ts
@@ -15,10 +16,8 @@
  * tensors.get('a')!.data; // Float32Array [1, 2]
  * ```
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CocodaError } from '../errors.ts';
+import { writeFileAtomic } from '../library/snapshot/index.ts';
 
 /** Bytes per element of each safetensors dtype. */
 export const DTYPE_BYTES: Record<string, number> = {
@@ -152,25 +151,7 @@ export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<str
   return out;
 }
 
-/** Writes `bytes` to `file` atomically (temp file in the same directory, fsync, rename). */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await fs.open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 /** Encodes and writes a safetensors file atomically. */
 export async function writeSafetensors(file: string, tensors: TensorToWrite[], metadata: Record<string, string> = {}): Promise<void> {
-  await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
