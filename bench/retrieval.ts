@@ -26,11 +26,38 @@ import { l1Backend } from '../src/l1/index.ts';
 import { synthesizeTools } from '../src/retrieval/synth.ts';
 import { CardTokens, qwen3MemoCounter } from '../src/retrieval/tokens.ts';
 import { rng } from '../src/retrieval/vectors.ts';
-import { argError, checkPositiveInt } from '../src/errors.ts';
+import { geometricGrid, pickMatched } from '../src/retrieval/matched.ts';
+import { argError, checkNonNegativeInt, checkPositiveInt } from '../src/errors.ts';
 
 export const METHODS = ['tdr', 'flat', 'text-tree', 'flat-dense'] as const;
 export type Method = (typeof METHODS)[number];
 export const DEFAULT_SIZES = [50, 100, 200, 400, 800, 1600, 3200, 4374, 10_000, 100_000];
+/**
+ * Extra rows of the matched-accuracy mode (not among the four contract methods):
+ * `…@matched` = cheapest setting whose hit@5 reaches TDR's at that n; `…@matched-shown` = cheapest
+ * setting whose materialised tools contain the gold tool as often as TDR's top 5 do (the reading
+ * most generous to the baselines: a perfect reader of the shown cards).
+ */
+export const MATCHED_METHODS = ['text-tree@matched', 'flat-dense@matched', 'text-tree@matched-shown', 'flat-dense@matched-shown'] as const;
+export type MatchedMethod = (typeof MATCHED_METHODS)[number];
+/** The matched-accuracy sweep runs for n up to this by default (`--matched-max-n`). */
+export const DEFAULT_MATCHED_MAX_N = 4374;
+
+/** One setting of a baseline's cost knob, measured over the sampled sub-goals at one n. */
+export interface SweepRow {
+  n: number;
+  method: 'text-tree' | 'flat-dense';
+  /** The knob: beam width of the text-tree walk, or flat-dense's top-k. */
+  param: 'beam' | 'k';
+  value: number;
+  tokens: number;
+  hit1: number;
+  hit5: number;
+  /** Fraction of sub-goals whose gold tool was among the materialised tools. */
+  shown: number;
+  p50Ms: number;
+  p99Ms: number;
+}
 
 export interface StageStats {
   survivors: number;
@@ -41,7 +68,7 @@ export interface StageStats {
 
 export interface RetrievalBenchRow {
   n: number;
-  method: Method;
+  method: Method | MatchedMethod;
   /** Mean prompt tokens per sub-goal. */
   tokens: number;
   /** tokens / TDR tokens at the same n. */
@@ -54,6 +81,18 @@ export interface RetrievalBenchRow {
   stages?: Record<'L1' | 'L2' | 'L3' | 'L4', StageStats>;
   /** Index build time for this method at this n (ms). */
   buildMs: number;
+  /** Matched rows only: whether the target was reached (else: the most accurate setting swept). */
+  matched?: boolean;
+  /** Matched rows only: what was matched — TDR's hit@5 by hit@5, or by the gold being shown. */
+  criterion?: 'hit5' | 'shown';
+  /** Matched rows only: TDR's hit@5 at this n. */
+  target?: number;
+  /** Matched text-tree rows: the beam chosen. */
+  beam?: number;
+  /** Matched flat-dense rows: the top-k chosen. */
+  k?: number;
+  /** Matched rows only: fraction of sub-goals whose gold tool was among the materialised tools. */
+  shown?: number;
 }
 
 export interface RetrievalBenchResult {
@@ -66,6 +105,8 @@ export interface RetrievalBenchResult {
     k2: number;
     tokenizer: string;
     textTree: { branching: number; leafSize: number; beam: number };
+    /** Largest n with a matched-accuracy sweep (0: none). */
+    matchedMaxN: number;
     wallMs: number;
     /** Backend of the L1 index (native addon or TS twin). */
     l1Backend: string;
@@ -79,6 +120,8 @@ export interface RetrievalBenchResult {
    * L2 scan over untyped tools that L1 cannot prune.
    */
   variants: Array<{ n: number; method: 'tdr-known-results'; tokens: number; ratioFlat: number; hit1: number; hit5: number; s1: number }>;
+  /** Matched-accuracy sweeps (every setting measured), n ≤ `meta.matchedMaxN`. */
+  sweeps: SweepRow[];
   /** Batch retrieval throughput on the real pool (sub-goals per second), in-process and on 1 / 2 workers. */
   throughput?: Array<{ mode: 'sequential' | 'workers'; threads: number; subgoals: number; perSec: number; ms: number }>;
 }
@@ -92,6 +135,8 @@ export interface RetrievalBenchOptions {
   log?: (line: string) => void;
   /** Measure batch throughput on 1 and 2 workers (default true). */
   workers?: boolean;
+  /** Run the matched-accuracy sweep for n up to this (default 4,374; 0 turns it off). */
+  matchedMaxN?: number;
 }
 
 function pct(xs: number[], p: number): number {
@@ -117,6 +162,7 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
   sizes.forEach((n, i) => checkPositiveInt(`sizes[${i}]`, n));
   const k2 = checkPositiveInt('k2', opts.k2 ?? 32);
   const want = checkPositiveInt('subgoals', opts.subgoals ?? 150);
+  const matchedMaxN = checkNonNegativeInt('matchedMaxN', opts.matchedMaxN ?? DEFAULT_MATCHED_MAX_N);
   const pool = loadPool();
   const all = depthbenchEvalSet().subgoals;
   const step = Math.max(1, Math.floor(all.length / want));
@@ -136,6 +182,7 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
   const tree = { branching: 8, leafSize: 8, beam: 2 };
   const rows: RetrievalBenchRow[] = [];
   const variants: RetrievalBenchResult['variants'] = [];
+  const sweeps: SweepRow[] = [];
   log(`retrieval bench: ${sample.length} of ${all.length} DepthBench sub-goals, ${goldNames.length} gold tools, sizes ${sizes.join(', ')}`);
   // Throughput first, while the process holds nothing large (the 10⁵ sweep leaves a big heap).
   let throughput: RetrievalBenchResult['throughput'];
@@ -228,10 +275,41 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
     }
     const r = rows.slice(-4);
     log(`  n=${n}: ` + r.map((x) => `${x.method} ${Math.round(x.tokens)} tok (×${x.ratio.toFixed(1)}) hit@1 ${x.hit1.toFixed(2)}`).join(' | ') + `  [${Math.round(performance.now() - t0)} ms]`);
+    if (n <= matchedMaxN) {
+      const tdrHit5 = acc.get('tdr')!.h5 / sample.length;
+      const sw = sweepBaselines(n, sample, goldId, tt, dense, corpus);
+      sweeps.push(...sw);
+      for (const method of ['text-tree', 'flat-dense'] as const) {
+        const pts = sw.filter((x) => x.method === method);
+        for (const criterion of ['hit5', 'shown'] as const) {
+          const pick = pickMatched(pts.map((x) => ({ ...x, score: criterion === 'hit5' ? x.hit5 : x.shown })), tdrHit5);
+          const p = pick.point;
+          rows.push({
+            n,
+            method: `${method}@${criterion === 'hit5' ? 'matched' : 'matched-shown'}`,
+            tokens: p.tokens,
+            ratio: tdrTokens > 0 ? p.tokens / tdrTokens : 0,
+            hit1: p.hit1,
+            hit5: p.hit5,
+            p50Ms: p.p50Ms,
+            p99Ms: p.p99Ms,
+            buildMs: method === 'text-tree' ? treeBuild : denseBuild,
+            matched: pick.matched,
+            criterion,
+            target: tdrHit5,
+            ...(method === 'text-tree' ? { beam: p.value } : { k: p.value }),
+            shown: p.shown,
+          });
+        }
+      }
+      const m = rows.slice(-4);
+      log(`    matched to TDR hit@5 ${tdrHit5.toFixed(2)}: ` + m.map((x) => `${x.method} ${x.beam !== undefined ? `beam ${x.beam}` : `k ${x.k}`} ${Math.round(x.tokens)} tok (×${x.ratio.toFixed(1)})${x.matched ? '' : ' UNMATCHED'} hit@5 ${x.hit5.toFixed(2)} shown ${x.shown!.toFixed(2)}`).join(' | ') + `  [${Math.round(performance.now() - t0)} ms]`);
+    }
   }
   return {
     rows,
     variants,
+    sweeps,
     ...(throughput ? { throughput } : {}),
     meta: {
       subgoals: sample.length,
@@ -241,12 +319,70 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
       k2,
       tokenizer: counter.name,
       textTree: tree,
+      matchedMaxN,
       wallMs: performance.now() - t0,
       l1Backend: l1Backend(),
       loadAvg: os.loadavg()[0]!,
       cpus: os.cpus().length,
     },
   };
+}
+
+/**
+ * Matched-accuracy sweep at one n: the text-tree walk at beams 1, 2, 4, … up to the first power of
+ * two ≥ its number of leaves (that beam materialises every tool), and flat-dense at k = 1, 2, 4, …, n
+ * (one ranking per sub-goal, cut at each k: the order does not depend on k; latency is that of the
+ * full ranking, an upper bound for small k).
+ */
+export function sweepBaselines(
+  n: number,
+  sample: ReadonlyArray<{ intent: string }>,
+  goldId: ReadonlyArray<number>,
+  tt: TextTree,
+  dense: FlatDenseBaseline,
+  corpus: Corpus,
+): SweepRow[] {
+  const beams = geometricGrid(tt.leafCount());
+  const ks = geometricGrid(n, true);
+  type Acc = { tok: number[]; ms: number[]; h1: number; h5: number; shown: number };
+  const fresh = (): Acc => ({ tok: [], ms: [], h1: 0, h5: 0, shown: 0 });
+  const treeAcc = beams.map(fresh);
+  const denseAcc = ks.map(fresh);
+  const add = (a: Acc, ranked: ArrayLike<number>, g: number, tokens: number, ms: number): void => {
+    a.tok.push(tokens);
+    a.ms.push(ms);
+    if (hitAt(ranked, g, 1)) a.h1++;
+    if (hitAt(ranked, g, 5)) a.h5++;
+    if (hitAt(ranked, g, ranked.length)) a.shown++;
+  };
+  sample.forEach((sg, i) => {
+    const g = goldId[i]!;
+    beams.forEach((beam, j) => {
+      const t = tt.retrieve(sg.intent, { beam });
+      add(treeAcc[j]!, t.ranked, g, t.tokens, t.ms);
+    });
+    const d = dense.retrieve(sg.intent, n);
+    let tokens = 0;
+    let cut = 0;
+    ks.forEach((k, j) => {
+      const upTo = Math.min(k, d.ranked.length);
+      for (; cut < upTo; cut++) tokens += corpus.flatTokens(d.ranked[cut]!);
+      add(denseAcc[j]!, d.ranked.subarray(0, upTo), g, tokens, d.ms);
+    });
+  });
+  const row = (method: SweepRow['method'], param: SweepRow['param'], value: number, a: Acc): SweepRow => ({
+    n,
+    method,
+    param,
+    value,
+    tokens: mean(a.tok),
+    hit1: a.h1 / sample.length,
+    hit5: a.h5 / sample.length,
+    shown: a.shown / sample.length,
+    p50Ms: pct(a.ms, 50),
+    p99Ms: pct(a.ms, 99),
+  });
+  return [...beams.map((b, j) => row('text-tree', 'beam', b, treeAcc[j]!)), ...ks.map((k, j) => row('flat-dense', 'k', k, denseAcc[j]!))];
 }
 
 /**
@@ -302,12 +438,36 @@ async function measureThroughput(
 
 /** The printed table. */
 export function formatRetrievalBench(res: RetrievalBenchResult): string {
-  const head = '     n  method        tokens/sub-goal   ×TDR   hit@1  hit@5   p50 ms   p99 ms';
+  const head = '     n  method                    tokens/sub-goal   ×TDR   hit@1  hit@5   p50 ms   p99 ms  setting';
   const lines = [head, '-'.repeat(head.length)];
   for (const r of res.rows) {
+    const setting = r.criterion === undefined ? '' : `  ${r.beam !== undefined ? `beam ${r.beam}` : `k ${r.k}`}, shown ${r.shown!.toFixed(3)}${r.matched ? '' : `, UNMATCHED (target ${r.target!.toFixed(3)})`}`;
     lines.push(
-      `${String(r.n).padStart(6)}  ${r.method.padEnd(12)} ${r.tokens.toFixed(0).padStart(15)} ${r.ratio.toFixed(1).padStart(7)} ${r.hit1.toFixed(3).padStart(7)} ${r.hit5.toFixed(3).padStart(6)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}`,
+      `${String(r.n).padStart(6)}  ${r.method.padEnd(24)} ${r.tokens.toFixed(0).padStart(15)} ${r.ratio.toFixed(1).padStart(7)} ${r.hit1.toFixed(3).padStart(7)} ${r.hit5.toFixed(3).padStart(6)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}${setting}`,
     );
+  }
+  if (res.sweeps.length > 0) {
+    lines.push('');
+    lines.push('Matched accuracy (×TDR tokens; target = TDR hit@5 at that n; * = target not reached, the most accurate setting swept):');
+    lines.push('     n  TDR tok  TDR hit@5 │ tree(beam 2) × hit@5 │ tree@matched: beam × hit@5 │ dense@matched: k × hit@5 │ tree@shown: beam × │ dense@shown: k ×');
+    const at = (n: number, m: string): RetrievalBenchRow | undefined => res.rows.find((r) => r.n === n && r.method === m);
+    for (const n of [...new Set(res.sweeps.map((x) => x.n))]) {
+      const tdr = at(n, 'tdr')!;
+      const tree = at(n, 'text-tree')!;
+      const cell = (r: RetrievalBenchRow | undefined, withHit: boolean): string =>
+        r === undefined ? '-' : `${r.beam ?? r.k} ${r.ratio.toFixed(2)}${withHit ? ` ${r.hit5.toFixed(2)}` : ''}${r.matched ? '' : '*'}`;
+      lines.push(
+        `${String(n).padStart(6)} ${tdr.tokens.toFixed(0).padStart(8)} ${tdr.hit5.toFixed(3).padStart(10)} │ ${(tree.ratio.toFixed(2) + ' ' + tree.hit5.toFixed(2)).padStart(20)} │ ${cell(at(n, 'text-tree@matched'), true).padStart(26)} │ ${cell(at(n, 'flat-dense@matched'), true).padStart(24)} │ ${cell(at(n, 'text-tree@matched-shown'), false).padStart(18)} │ ${cell(at(n, 'flat-dense@matched-shown'), false).padStart(16)}`,
+      );
+    }
+    lines.push('');
+    lines.push('Sweeps (setting: tokens / hit@5 / shown):');
+    for (const n of [...new Set(res.sweeps.map((x) => x.n))]) {
+      for (const method of ['text-tree', 'flat-dense'] as const) {
+        const pts = res.sweeps.filter((x) => x.n === n && x.method === method);
+        lines.push(`${String(n).padStart(6)}  ${method.padEnd(10)} ` + pts.map((x) => `${x.param} ${x.value}: ${x.tokens.toFixed(0)}/${x.hit5.toFixed(2)}/${x.shown.toFixed(2)}`).join('  '));
+      }
+    }
   }
   lines.push('');
   lines.push('TDR per stage (mean survivors / mean tokens / p50 ms / p99 ms):');
@@ -344,15 +504,24 @@ export async function retrievalSvg(res: RetrievalBenchResult): Promise<string> {
   const vega = await import('vega');
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Retrieval prompt tokens per sub-goal vs library size (Qwen3 tokens, DepthBench)',
+    title: {
+      text: 'Retrieval prompt tokens per sub-goal vs library size (Qwen3 tokens, DepthBench)',
+      subtitle: 'dashed: cheapest swept setting whose hit@5 reaches TDR\'s (or the most accurate one)',
+    },
     width: 520,
     height: 340,
-    data: { values: res.rows.map((r) => ({ n: r.n, method: r.method, tokens: Math.max(1, r.tokens) })) },
+    data: {
+      values: res.rows
+        .filter((r) => r.criterion !== 'shown')
+        .map((r) => ({ n: r.n, method: r.method, base: r.method.split('@')[0], series: r.criterion ? 'matched hit@5' : 'default', tokens: Math.max(1, r.tokens) })),
+    },
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'n', type: 'quantitative', scale: { type: 'log' }, title: 'library size n (tools)' },
       y: { field: 'tokens', type: 'quantitative', scale: { type: 'log' }, title: 'mean prompt tokens per sub-goal' },
-      color: { field: 'method', type: 'nominal', sort: [...METHODS] },
+      color: { field: 'base', type: 'nominal', sort: [...METHODS], title: 'method' },
+      strokeDash: { field: 'series', type: 'nominal', sort: ['default', 'matched hit@5'], title: 'setting' },
+      detail: { field: 'method', type: 'nominal' },
     },
   };
   const compiled = vl.compile(spec as never).spec;
@@ -379,11 +548,13 @@ export function registerRetrievalBench(bench: Command): void {
     .option('--no-write', 'do not write the JSON and SVG files')
     .option('--json', 'print the JSON rows instead of the table')
     .option('--no-workers', 'skip the batch-throughput measurement on 1 and 2 workers')
-    .action(async (o: { sizes: string; subgoals: string; out: string; write: boolean; json?: boolean; workers: boolean }) => {
+    .option('--matched-max-n <n>', 'sweep text-tree beam / flat-dense k for matched accuracy up to this n (0: off)', String(DEFAULT_MATCHED_MAX_N))
+    .action(async (o: { sizes: string; subgoals: string; out: string; write: boolean; json?: boolean; workers: boolean; matchedMaxN: string }) => {
       const res = await runRetrievalBench({
         sizes: parseSizes(o.sizes),
         subgoals: Number(o.subgoals),
         workers: o.workers,
+        matchedMaxN: Number(o.matchedMaxN),
         log: o.json ? undefined : (l) => process.stderr.write(l + '\n'),
       });
       if (o.write) {

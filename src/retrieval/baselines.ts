@@ -78,10 +78,15 @@ export class FlatDenseBaseline {
     this.index = built.index;
   }
 
-  retrieve(intent: string): MethodResult {
+  /**
+   * Top-`k` tools by cosine (default: the `k` given to the constructor). Tools with no term in
+   * common with the intent are never surfaced, so fewer than `k` may come back.
+   */
+  retrieve(intent: string, k = this.k): MethodResult {
     checkNonEmptyString('intent', intent);
+    checkPositiveInt('k', k);
     const t0 = performance.now();
-    const ranked = this.index.top(this.tfidf.vector(intent), this.k).ids;
+    const ranked = this.index.top(this.tfidf.vector(intent), k).ids;
     let tokens = 0;
     for (const v of ranked) tokens += this.corpus.flatTokens(v);
     return { ranked, tokens, ms: performance.now() - t0 };
@@ -175,9 +180,14 @@ export class TextTree {
     this.vecs = built.vecs;
   }
 
-  /** Walks the tree for `intent`; returns the surfaced tools (leaf members, best first) and the tokens. */
-  retrieve(intent: string): MethodResult & { summariesShown: number } {
+  /**
+   * Walks the tree for `intent`; returns the surfaced tools (every member of the leaves reached,
+   * best first) and the tokens. `opts.beam` overrides the tree's beam for this walk (the
+   * matched-accuracy sweep of `cocoda bench retrieval`).
+   */
+  retrieve(intent: string, opts: { beam?: number } = {}): MethodResult & { summariesShown: number; leaves: number } {
     checkNonEmptyString('intent', intent);
+    const beam = opts.beam === undefined ? this.beam : checkPositiveInt('beam', opts.beam);
     const t0 = performance.now();
     const q = this.tfidf.vector(intent);
     let tokens = 0;
@@ -199,7 +209,7 @@ export class TextTree {
         }
       }
       next.sort((a, b) => b.score - a.score || a.node - b.node);
-      frontier = next.slice(0, this.beam);
+      frontier = next.slice(0, beam);
     }
     const tools: Array<{ v: number; s: number }> = [];
     for (const f of frontier) {
@@ -209,7 +219,14 @@ export class TextTree {
       }
     }
     tools.sort((a, b) => b.s - a.s || a.v - b.v);
-    return { ranked: Int32Array.from(tools.map((t) => t.v)), tokens, ms: performance.now() - t0, summariesShown: shown };
+    return { ranked: Int32Array.from(tools.map((t) => t.v)), tokens, ms: performance.now() - t0, summariesShown: shown, leaves: frontier.length };
+  }
+
+  /** Number of leaf clusters (a beam this wide materialises every tool). */
+  leafCount(): number {
+    let c = 0;
+    for (const n of this.nodes) if (n.children.length === 0) c++;
+    return c;
   }
 
   /** Height of the tree (root = 0). */

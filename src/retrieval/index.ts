@@ -18,6 +18,8 @@ export type { SubGoal, L1Stage, CascadeOptions, StageName, StageReport, Winner, 
 export { ScanL1, UnorderedInputsL1, KnownResultL1, defaultL1 } from './l1.ts';
 export { FlatBaseline, FlatDenseBaseline, TextTree } from './baselines.ts';
 export type { MethodResult, TextTreeOptions } from './baselines.ts';
+export { geometricGrid, pickMatched } from './matched.ts';
+export type { SweepPoint, MatchedPick } from './matched.ts';
 export { depthbenchEvalSet, typeOfValue, hitAt } from './depthbench.ts';
 export type { EvalSubGoal, EvalSet } from './depthbench.ts';
 export { synthesizeTools } from './synth.ts';
