@@ -506,21 +506,30 @@ export async function retrievalSvg(res: RetrievalBenchResult): Promise<string> {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
       text: 'Retrieval prompt tokens per sub-goal vs library size (Qwen3 tokens, DepthBench)',
-      subtitle: 'dashed: cheapest swept setting whose hit@5 reaches TDR\'s (or the most accurate one)',
+      subtitle: [
+        'solid: default settings; long dashes: matched hit@5 = cheapest swept beam / k whose hit@5 reaches TDR\'s',
+        '(else the most accurate one: cross); short dashes: matched shown = … whose materialised tools contain the gold as often as TDR\'s top 5',
+      ],
     },
     width: 520,
     height: 340,
     data: {
-      values: res.rows
-        .filter((r) => r.criterion !== 'shown')
-        .map((r) => ({ n: r.n, method: r.method, base: r.method.split('@')[0], series: r.criterion ? 'matched hit@5' : 'default', tokens: Math.max(1, r.tokens) })),
+      values: res.rows.map((r) => ({
+        n: r.n,
+        method: r.method,
+        base: r.method.split('@')[0],
+        series: r.criterion === undefined ? 'default' : r.criterion === 'hit5' ? 'matched hit@5' : 'matched shown',
+        target: r.matched === undefined ? 'n/a (default)' : r.matched ? 'reached' : 'not reached',
+        tokens: Math.max(1, r.tokens),
+      })),
     },
-    mark: { type: 'line', point: true },
+    mark: { type: 'line', point: { filled: true, size: 40 } },
     encoding: {
       x: { field: 'n', type: 'quantitative', scale: { type: 'log' }, title: 'library size n (tools)' },
       y: { field: 'tokens', type: 'quantitative', scale: { type: 'log' }, title: 'mean prompt tokens per sub-goal' },
       color: { field: 'base', type: 'nominal', sort: [...METHODS], title: 'method' },
-      strokeDash: { field: 'series', type: 'nominal', sort: ['default', 'matched hit@5'], title: 'setting' },
+      strokeDash: { field: 'series', type: 'nominal', sort: ['default', 'matched hit@5', 'matched shown'], scale: { range: [[1, 0], [6, 3], [2, 2]] }, legend: null },
+      shape: { field: 'target', type: 'nominal', sort: ['n/a (default)', 'reached', 'not reached'], scale: { range: ['circle', 'square', 'cross'] }, title: 'TDR hit@5' },
       detail: { field: 'method', type: 'nominal' },
     },
   };
