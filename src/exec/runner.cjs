@@ -58,6 +58,11 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   const PromiseCtor = Promise;
   const SetCtor = Set;
   const MARK = '\u0000' + NONCE + ':';
+  // MARK as it appears inside JSON text (JSON.stringify escapes the NUL character).
+  const MARK_JSON = '\\u0000' + NONCE + ':';
+  function unmark(text) {
+    return text.split(MARK_JSON).join('').split(MARK).join('');
+  }
 
   // 3. Keep the "override mistake" from biting ordinary code once prototypes are frozen:
   //    `err.name = 'X'` or `obj.toString = f` define an own property instead of throwing.
@@ -290,7 +295,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
         const name = clip(e.name, 100);
         return { code: 'ERR_EXEC_THROW', message: name && name !== 'Error' ? name + ': ' + message : message };
       }
-      return { code: 'ERR_EXEC_THROW', message: 'threw a non-Error value: ' + clip(typeof e === 'object' && e !== null ? jsonStringify(snapshot(e)) : StringCtor(e), 500) };
+      return { code: 'ERR_EXEC_THROW', message: 'threw a non-Error value: ' + clip(typeof e === 'object' && e !== null ? unmark(jsonStringify(snapshot(e))) : StringCtor(e), 500) };
     } catch (e2) {
       return { code: 'ERR_EXEC_THROW', message: 'threw a value that cannot be described' };
     }
@@ -323,7 +328,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       try { shown = clip(jsonStringify(snapshot(args)), 300); } catch (e) { shown = '?'; }
       let rs = '';
       if (kind === 'post') { try { rs = ', result ' + clip(jsonStringify(snapshot(result)), 200); } catch (e) { rs = ''; } }
-      throw violation(t, kind, args, result, kind + '-condition of "' + t.name + '" violated: ' + (kind === 'pre' ? t.preSrc : t.postSrc) + ' with args ' + shown.split(MARK).join('') + rs.split(MARK).join(''));
+      throw violation(t, kind, args, result, kind + '-condition of "' + t.name + '" violated: ' + (kind === 'pre' ? t.preSrc : t.postSrc) + ' with args ' + unmark(shown) + unmark(rs));
     }
   }
 

@@ -164,6 +164,20 @@ describe('contracts', () => {
     expect(o.violations).toMatchObject([{ tool: 'div', kind: 'pre', args: [1, 0], message: expect.stringMatching(/b != 0/) }]);
   });
 
+  it('shows undefined and non-finite values plainly in messages, never the internal value marker', async () => {
+    const p = compileProgram([
+      ARITH[0]!,
+      { name: 'half_call', body: 'function half_call(x, y) { return add(x, y); }' },
+      { name: 'throw_data', body: 'function throw_data(x) { throw [NaN, undefined, x]; }' },
+    ]);
+    const pre = await sb.call(p, 'half_call', [1]);
+    expect(pre).toMatchObject({ ok: false, error: { code: 'ERR_PRE_VIOLATED', tool: 'add' } });
+    expect(pre.error!.message).toContain('with args [1,"undefined"]');
+    const thrown = await sb.call(p, 'throw_data', [2]);
+    expect(thrown).toMatchObject({ ok: false, error: { code: 'ERR_EXEC_THROW', message: 'threw a non-Error value: ["NaN","undefined",2]' } });
+    for (const m of [pre.error!.message, thrown.error!.message]) expect(m).not.toMatch(/\\u0000|\u0000/);
+  });
+
   it('treats a contract that throws as violated', async () => {
     const o = await sb.call(prog, 'throwing_pre', [null]);
     expect(o).toMatchObject({ ok: false, error: { code: 'ERR_PRE_VIOLATED', message: expect.stringMatching(/pre-condition of "throwing_pre" threw/) } });
