@@ -13,7 +13,7 @@ const PRODUCTS = { train: ['tea', 'coffee', 'cocoa'], test: ['juice', 'water', '
 const QUARTERS = ['Q1', 'Q2', 'Q3', 'Q4'];
 const NUMERIC = { amount: 'sales amount', units: 'units sold' } as const;
 
-/** Train tables: 6–10 rows, amounts 10–500; test tables: 12–20 rows, amounts 1,000–9,000. */
+/** Train tables: 6–10 rows, units 1–40, amounts 10–500; test tables: 12–20 rows, units 41–400, amounts 1,000–9,000. */
 function makeTable(rng: Rng, s: Split): Row[] {
   const n = s === 'train' ? rng.int(6, 10) : rng.int(12, 20);
   const [lo, hi] = s === 'train' ? [10, 500] : [1000, 9000];
@@ -23,7 +23,7 @@ function makeTable(rng: Rng, s: Split): Row[] {
       region: rng.pick(REGIONS[s]),
       product: rng.pick(PRODUCTS[s]),
       quarter: rng.pick(QUARTERS),
-      units: rng.int(s === 'train' ? 1 : 20, s === 'train' ? 40 : 400),
+      units: rng.int(s === 'train' ? 1 : 41, s === 'train' ? 40 : 400),
       amount: rng.int(lo, hi),
     });
   }

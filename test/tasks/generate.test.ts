@@ -61,6 +61,36 @@ describe('generateTasks', () => {
     expect(Math.max(...rows('train'))).toBeLessThan(Math.min(...rows('test')));
   });
 
+  it('every numeric input and table column has disjoint train/test value ranges', () => {
+    // Exempt: unit constants (same in both splits by nature) and weekly_savings' spend, which is
+    // a share of the (disjoint) income rather than a drawn parameter.
+    const exempt = new Set(['math/distance_m.m_per_km', 'math/pay_minutes.min_per_hour', 'math/weekly_savings.spend']);
+    const ranges = (split: 'train' | 'test') => {
+      const m = new Map<string, [number, number]>();
+      const see = (key: string, v: number) => {
+        const r = m.get(key);
+        m.set(key, r ? [Math.min(r[0], v), Math.max(r[1], v)] : [v, v]);
+      };
+      for (const t of generateTasks({ seed: 4, n: 1500, split })) {
+        const scenario = t.template.split('#')[0]!;
+        for (const [k, v] of Object.entries(t.inputs)) {
+          if (typeof v === 'number') see(`${scenario}.${k}`, v);
+          else if (Array.isArray(v)) for (const row of v as Array<Record<string, unknown>>) for (const [c, x] of Object.entries(row)) if (typeof x === 'number') see(`${scenario}.${k}.${c}`, x);
+        }
+      }
+      return m;
+    };
+    const tr = ranges('train'), te = ranges('test');
+    let compared = 0;
+    for (const [key, [lo, hi]] of te) {
+      const t = tr.get(key);
+      if (!t || exempt.has(key)) continue;
+      compared++;
+      expect(lo > t[1] || hi < t[0], `${key}: train ${t[0]}–${t[1]}, test ${lo}–${hi}`).toBe(true);
+    }
+    expect(compared).toBeGreaterThan(30);
+  });
+
   it('every scenario has a fixed depth matching its generated tasks', () => {
     for (const s of ALL_SCENARIOS) {
       const d = scenarioDepth(s);
