@@ -41,7 +41,13 @@ function checkArg(a: unknown, path: string, callIndex: number): ParseResult | nu
   if (isRef(a)) {
     if (!Number.isInteger(a.ref) || a.ref < 0) return fail('ERR_TRAJ_ARG', path, `"ref" must be a non-negative integer (got ${JSON.stringify(a.ref)})`);
     if (callIndex >= 0 && a.ref >= callIndex) {
-      return fail('ERR_TRAJ_FORWARD_REF', path, `call ${callIndex} references the output of call ${a.ref}, which is not earlier`);
+      return fail(
+        'ERR_TRAJ_FORWARD_REF',
+        path,
+        path === 'answer'
+          ? `the answer references the output of call ${a.ref}, but the program has ${callIndex} call(s)`
+          : `call ${callIndex} references the output of call ${a.ref}, which is not earlier`,
+      );
     }
     return null;
   }

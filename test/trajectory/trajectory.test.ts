@@ -69,6 +69,11 @@ describe('parseTrajectory (format)', () => {
       expect(r.issue.message).toContain(path);
     }
   });
+  it('words a dangling answer reference as the answer, not as a call', () => {
+    const r = parseTrajectory({ calls: [{ tool: 'add', args: [1, 2] }], answer: { ref: 5 } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issue.message).toBe('answer: the answer references the output of call 5, but the program has 1 call(s)');
+  });
 });
 
 describe('checkSchema', () => {
