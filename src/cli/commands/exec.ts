@@ -5,7 +5,8 @@
  * Output: the result as JSON (non-finite numbers as the strings "NaN", "Infinity", "-Infinity");
  * `--trace` adds the nested call tree; `--json` prints `{"result", "trace"}` (or `{"error",
  * "trace"}`). A failure prints its reason on stderr (and the JSON on stdout with `--json`) and
- * exits 1; bad arguments exit 2.
+ * exits 1; so does a bad ARGS_JSON or `--timeout` (the argument is named); a missing argument or
+ * an unknown option is a usage error (exit 2).
  */
 import type { Command } from 'commander';
 import { CocodaError, argError } from '../../errors.ts';
