@@ -98,13 +98,19 @@ export function openLibrary(dir: string): OpenedLibrary {
     candidates.unshift({ version: head, file: path.join(dir, 'versions', versionFileName(head)) });
   }
   const fallbacks: OpenedLibrary['fallbacks'] = [];
+  // A HEAD that exists but names no snapshot is reported (it is skipped like a bad snapshot).
+  const headFile = path.join(dir, 'HEAD');
+  const badHead =
+    head === undefined && existsSync(headFile)
+      ? { file: headFile, error: new CocodaError(`HEAD "${headFile}": does not name a snapshot (expected one line such as "000042.cocoda")`, 'ERR_HEAD_CORRUPT', { file: headFile }) }
+      : undefined;
   for (const c of candidates) {
     try {
       const dag = fromBuffer(readSnapshotFile(c.file), { source: c.file });
       if (dag.version !== c.version) {
         throw new CocodaError(`snapshot "${c.file}": holds version ${dag.version}, its name says ${c.version}`, 'ERR_SNAPSHOT_CORRUPT', { file: c.file });
       }
-      return { dag, file: c.file, fallbacks };
+      return { dag, file: c.file, fallbacks: badHead ? [badHead, ...fallbacks] : fallbacks };
     } catch (e) {
       if (!(e instanceof CocodaError)) throw e;
       fallbacks.push({ file: c.file, error: e });

@@ -86,7 +86,10 @@ describe('library directory', () => {
     const { dag } = initLibrary(dir);
     saveLibrary(dir, dag.add(tool('a')));
     writeFileSync(path.join(dir, 'HEAD'), 'garbage');
-    expect(openLibrary(dir).dag.version).toBe(1);
+    const opened = openLibrary(dir);
+    expect(opened.dag.version).toBe(1);
+    // the damaged HEAD is reported, not silently ignored
+    expect(opened.fallbacks.map((f) => [path.basename(f.file), f.error.code])).toEqual([['HEAD', 'ERR_HEAD_CORRUPT']]);
     for (const v of listVersions(dir)) writeFileSync(v.file, 'CCDASNAP-but-truncated');
     let err: CocodaError | undefined;
     try {
