@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { initLibrary, saveLibrary } from '../../src/library/store.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 let tmp: string;
@@ -94,6 +95,17 @@ describe('cocoda library init | add and cocoda run (real processes)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^cocoda: run twice_add failed: pre-condition of "twice_add" violated: .* with args \[1\] \[ERR_PRE_VIOLATED\]\n$/);
     expect(missing.stderr).not.toMatch(/u0000/);
+  });
+});
+
+describe('cocoda library show --json (real process)', () => {
+  it('prints non-finite example values as strings, like cocoda run, instead of null', () => {
+    const lib = path.join(tmp, 'inf');
+    const { dag } = initLibrary(lib);
+    saveLibrary(lib, dag.add({ name: 'inv', signature: '(x: float) -> float', body: 'function inv(x) { return 1 / x; }', examples: [{ args: [0], result: Infinity }, { args: [-0.5], result: -2 }] }));
+    const r = cocoda('library', 'show', lib, 'inv', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).examples).toEqual([{ args: [0], result: 'Infinity' }, { args: [-0.5], result: -2 }]);
   });
 });
 

@@ -162,7 +162,9 @@ function registerShow(library: Command): void {
         const near = dag.names().filter((n) => n.toLowerCase().includes(q) || q.includes(n.toLowerCase())).slice(0, 5);
         throw new CocodaError(`no tool "${name}" in ${dir}${near.length ? ` (did you mean ${near.map((n) => `"${n}"`).join(', ')}?)` : ''}`, 'ERR_UNKNOWN_TOOL', { tool: name });
       }
-      out(opts.json ? JSON.stringify(nodeJson(node)) : formatNode(dag, node));
+      // Non-finite numbers (e.g. an example whose result is Infinity) print as the strings "NaN",
+      // "Infinity", "-Infinity", as `cocoda run` prints them; plain JSON would turn them into null.
+      out(opts.json ? JSON.stringify(nodeJson(node), (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)) : formatNode(dag, node));
     });
 }
 
