@@ -83,6 +83,12 @@ Napi::Value GrpoAdvantages(const Napi::CallbackInfo& info) {
     const double denomN = unbiased ? static_cast<double>(k - 1) : static_cast<double>(k);
     const double sd = std::sqrt(ss / denomN);
     const double scale = sd + epsilon;
+    if (!(scale > 0.0)) {
+      // Spread that underflows to 0 (e.g. rewards differing only by subnormals) with epsilon 0:
+      // treat the group as constant rather than divide by zero.
+      for (size_t i = a; i < b; ++i) out[i] = 0.0;
+      continue;
+    }
     for (size_t i = a; i < b; ++i) out[i] = (r[i] - mean) / scale;
   }
   return outArr;

@@ -64,6 +64,12 @@ export const grpoAdvantagesTs: GrpoAdvantagesKernel = (rewards, offsets, unbiase
     }
     const sd = Math.sqrt(ss / (unbiased ? k - 1 : k));
     const scale = sd + epsilon;
+    if (!(scale > 0)) {
+      // Spread that underflows to 0 (rewards differing only by subnormals) with epsilon 0:
+      // treat the group as constant rather than divide by zero.
+      out.fill(0, a, b);
+      continue;
+    }
     for (let i = a; i < b; i++) out[i] = (rewards[i]! - mean) / scale;
   }
   return out;

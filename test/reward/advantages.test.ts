@@ -112,6 +112,20 @@ describe('groupAdvantages: native = TS on random batches', () => {
   });
 });
 
+describe('groupAdvantages: degenerate spread', () => {
+  // Found by the property test: [0, -5e-324] differ, but their std underflows to 0; with epsilon 0
+  // the advantage was 0/0 = NaN. Such a group is treated as constant on both backends.
+  for (const [name, kernels] of eachBackend(tsRewardKernels, nativeRewardKernels())) {
+    it(`${name}: a spread that underflows to 0 with epsilon 0 gives zeros, not NaN`, () => {
+      const r = Float64Array.of(0, -5e-324, 1, 0);
+      const a = groupAdvantages(r, Int32Array.of(0, 2, 4), { std: 'biased', epsilon: 0 }, kernels);
+      expect(Array.from(a.subarray(0, 2))).toEqual([0, 0]);
+      expect(a[2]).toBeCloseTo(1, 12);
+      expect(a[3]).toBeCloseTo(-1, 12);
+    });
+  }
+});
+
 describe('uniformGroupOffsets', () => {
   it('builds [0, G, 2G, ..., n] and rejects non-multiples', () => {
     expect(Array.from(uniformGroupOffsets(16, 8))).toEqual([0, 8, 16]);
