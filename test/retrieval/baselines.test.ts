@@ -1,36 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRecord, type ToolRecord } from '../../src/library/record.ts';
+import { chars, topicRecords } from './fixture.ts';
+import type { ToolRecord } from '../../src/library/record.ts';
 import { Corpus } from '../../src/retrieval/corpus.ts';
 import { FlatBaseline, FlatDenseBaseline, TextTree } from '../../src/retrieval/baselines.ts';
 import { LexicalRanker } from '../../src/retrieval/lexical.ts';
 import { splitWords, terms } from '../../src/retrieval/text.ts';
-import { CardTokens, type TokenCounter } from '../../src/retrieval/tokens.ts';
+import { CardTokens } from '../../src/retrieval/tokens.ts';
 import { kmeans, TfIdf } from '../../src/retrieval/vectors.ts';
 
-// A character counter keeps these tests fast; the Qwen3 counter is tested in cards.test.ts.
-const chars: TokenCounter = { name: 'chars', count: (t) => t.length };
-
-const topics = [
-  ['CryptoPrice', 'Retrieve the price of a cryptocurrency by ticker and date', 'finance'],
-  ['StockQuote', 'Get the latest stock quote for a company ticker symbol', 'finance'],
-  ['CurrencyExchange', 'Convert an amount of money from one currency to another', 'finance'],
-  ['WeatherForecast', 'Weather forecast for a city over the next days', 'weather'],
-  ['RainfallHistory', 'Historical rainfall and precipitation for a city', 'weather'],
-  ['BookSearch', 'Search books by title and optionally filter by author', 'books'],
-  ['AuthorBio', 'Biography of a book author with their bibliography', 'books'],
-  ['FlightSearch', 'Find flights between two airports on a date', 'travel'],
-  ['HotelBooking', 'Book a hotel room in a city for given dates', 'travel'],
-  ['CarDealerships', 'Find car dealerships near a location', 'cars'],
-];
-
-function records(n: number): ToolRecord[] {
-  const out: ToolRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const [name, desc, tag] = topics[i % topics.length]!;
-    out.push(normalizeRecord({ name: `${name}${i}`, signature: '(str) -> ?', description: `${desc} (variant ${i})`, tags: [tag!] }));
-  }
-  return out;
-}
+const records = (n: number): ToolRecord[] => topicRecords(n, (i) => `(variant ${i})`);
 
 describe('text normalisation', () => {
   it('splits camelCase, snake_case and digits, drops stop words, stems', () => {

@@ -1,37 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRecord, type ToolRecord } from '../../src/library/record.ts';
+import { chars, topicRecords } from './fixture.ts';
+import type { ToolRecord } from '../../src/library/record.ts';
 import { Corpus } from '../../src/retrieval/corpus.ts';
 import { FlatDenseBaseline, TextTree } from '../../src/retrieval/baselines.ts';
 import { geometricGrid, pickMatched } from '../../src/retrieval/matched.ts';
-import { CardTokens, type TokenCounter } from '../../src/retrieval/tokens.ts';
+import { CardTokens } from '../../src/retrieval/tokens.ts';
 import { sweepBaselines } from '../../bench/retrieval.ts';
 
-const chars: TokenCounter = { name: 'chars', count: (t) => t.length };
-
-const topics = [
-  ['CryptoPrice', 'Retrieve the price of a cryptocurrency by ticker and date', 'finance'],
-  ['StockQuote', 'Get the latest stock quote for a company ticker symbol', 'finance'],
-  ['CurrencyExchange', 'Convert an amount of money from one currency to another', 'finance'],
-  ['WeatherForecast', 'Weather forecast for a city over the next days', 'weather'],
-  ['RainfallHistory', 'Historical rainfall and precipitation for a city', 'weather'],
-  ['BookSearch', 'Search books by title and optionally filter by author', 'books'],
-  ['AuthorBio', 'Biography of a book author with their bibliography', 'books'],
-  ['FlightSearch', 'Find flights between two airports on a date', 'travel'],
-  ['HotelBooking', 'Book a hotel room in a city for given dates', 'travel'],
-  ['CarDealerships', 'Find car dealerships near a location', 'cars'],
-];
 const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
-
-function records(n: number): ToolRecord[] {
-  const out: ToolRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const [name, desc, tag] = topics[i % topics.length]!;
-    // a per-tool word pair makes tools within a topic distinguishable (and the tree deeper)
-    const extra = `${words[i % words.length]} ${words[(i * 7 + 3) % words.length]}`;
-    out.push(normalizeRecord({ name: `${name}${i}`, signature: '(str) -> ?', description: `${desc} ${extra}`, tags: [tag!] }));
-  }
-  return out;
-}
+// a per-tool word pair makes tools within a topic distinguishable (and the tree deeper)
+const records = (n: number): ToolRecord[] =>
+  topicRecords(n, (i) => `${words[i % words.length]} ${words[(i * 7 + 3) % words.length]}`);
 
 const intents = ['historical rainfall precipitation', 'price of bitcoin cryptocurrency', 'hotel room booking city', 'car dealership nearby', 'book author biography golf'];
 
