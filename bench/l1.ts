@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import type { Param, Signature, Type } from '../src/types/ast.ts';
 import { buildL1Index, l1Backend, scanL1 } from '../src/l1/index.ts';
 import { parseSignature } from '../src/types/parse.ts';
+import { rng } from '../src/retrieval/vectors.ts';
 
 export interface L1BenchRow {
   suite: 'l1';
@@ -48,17 +49,6 @@ export interface L1BenchOptions {
   scan?: boolean;
   /** Timing rounds per (backend, size); the best round is reported (default 3). */
   rounds?: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const B = (name: string): Type => ({ kind: 'base', name }) as Type;
@@ -143,7 +133,7 @@ function concretize(t: Type, dom: Domain): Type {
 
 /** A realistic library of n tools and `q` sub-goals derived from it. */
 export function makeL1Workload(n: number, q: number, seed = 42): { ids: Int32Array; sigs: Signature[]; queries: Signature[] } {
-  const rnd = mulberry32(seed ^ n);
+  const rnd = rng(seed ^ n);
   // Parsing the core needs no registry: it only uses base types.
   const core = CORE.map((s) => s.slice(s.indexOf(':') + 1));
   const coreSigs = core.map((s) => parseCore(s));
