@@ -25,3 +25,5 @@ export type { LoadPolicyOptions } from './checkpoint.ts';
 export { readSafetensors, writeSafetensors, encodeSafetensors, toFloat32 } from './safetensors.ts';
 export type { SafetensorsFile, StoredTensor, TensorToWrite } from './safetensors.ts';
 export { Rng } from './rng.ts';
+export { renderChat, encodeChat, chatStopIds, checkMessages, stripChatEnd, CHAT_ROLES, IM_START, IM_END } from './chat.ts';
+export type { ChatMessage, ChatRole, ChatTemplateOptions } from './chat.ts';
