@@ -8,7 +8,8 @@
  *
  * Every file is written atomically. Loading checks the weights file against the config and
  * refuses, naming the tensor, a missing or unexpected tensor, a shape that differs from the
- * config, a non-float dtype, or a truncated file.
+ * config, a non-float dtype, or a truncated file. A tied config ignores a stored
+ * `lm_head.weight` (with a warning), as Hugging Face does.
  *
  * @example
  * ```ts
@@ -67,6 +68,12 @@ export function decodeWeights(config: PolicyConfig, buf: Uint8Array, source = WE
   const known = new Set(specs.map((s) => s.name));
   const summary = `vocabSize=${config.vocabSize}, hiddenSize=${config.hiddenSize}, numLayers=${config.numLayers}, tieEmbeddings=${config.tieEmbeddings}, qkNorm=${config.qkNorm}`;
   for (const name of file.tensors.keys()) {
+    if (name === 'lm_head.weight' && config.tieEmbeddings) {
+      // Hugging Face accepts a tied checkpoint that also stores the head (many Qwen3 exports do)
+      // and ties it to the embedding anyway: do the same, and say so.
+      process.emitWarning(`${source}: ignoring lm_head.weight because the config ties the output head to model.embed_tokens.weight`, { code: 'COCODA_TIED_LM_HEAD' });
+      continue;
+    }
     if (!known.has(name)) {
       throw new CocodaError(`${source}: unexpected tensor ${name}, not part of the config (${summary})`, 'ERR_POLICY_WEIGHTS_MISMATCH', { tensor: name });
     }

@@ -2,7 +2,9 @@
  * Losses of the planner policy as pure functions over tfjs tensors (verl / TRL formulas):
  *
  * * {@link k3Kl}: the k3 ("low-variance") estimator of KL(π‖π_ref) per token,
- *   `exp(ref − logp) − (ref − logp) − 1`, clamped to [−10, 10] as in verl.
+ *   `exp(d) − d − 1` with `d = ref − logp` clamped to [−20, 20] *before* the exp and the result
+ *   clamped to [−10, 10], as in verl (clamping only after the exp lets `exp` overflow to Inf
+ *   and the backward pass compute 0·Inf = NaN, even for masked tokens).
  * * {@link clippedSurrogate}: the PPO/GRPO clipped objective as a loss,
  *   `max(−A·r, −A·clip(r, 1−ε, 1+ε))`, with optional dual clip (for A < 0, at most `−A·c`).
  * * {@link aggregateLoss}: `token-mean`, `seq-mean-token-mean`, and Dr.GRPO's
@@ -25,10 +27,10 @@ import { argError } from '../errors.ts';
 export const AGGREGATION_MODES = ['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum-norm', 'dr-grpo'] as const;
 export type AggregationMode = (typeof AGGREGATION_MODES)[number];
 
-/** k3 estimator of KL(π‖π_ref) per token, clamped to [−10, 10]. */
+/** k3 estimator of KL(π‖π_ref) per token: log-ratio clamped to [−20, 20], value to [−10, 10]. */
 export function k3Kl(logp: tf.Tensor, refLogp: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const d = tf.sub(refLogp, logp);
+    const d = tf.clipByValue(tf.sub(refLogp, logp), -20, 20);
     return tf.clipByValue(tf.sub(tf.sub(tf.exp(d), d), 1), -10, 10);
   });
 }
@@ -114,12 +116,15 @@ const pickLogProbs = tf.customGrad(((logits: tf.Tensor2D, targets: tf.Tensor1D, 
 }) as never) as unknown as (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Tensor1D;
 
 /**
- * Log-probability of each target under logits: `logits [N, V]`, `targets` int32 `[N]` → `[N]`.
- * Differentiable on every backend (custom gradient, no gather gradient needed).
+ * Log-probability of each target under `softmax(logits / temperature)`: `logits [N, V]`,
+ * `targets` int32 `[N]` → `[N]`. Differentiable on every backend (custom gradient, no gather
+ * gradient needed).
  */
-export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D, temperature = 1): tf.Tensor1D {
   if (targets.dtype !== 'int32') throw argError('type', 'targets', 'an int32 tensor', targets.dtype);
-  return pickLogProbs(logits, targets);
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw argError('range', 'temperature', 'a positive finite number', temperature);
+  // GRPO's ratio must use the distribution the rollouts were sampled from: softmax(logits / T).
+  return pickLogProbs(temperature === 1 ? logits : tf.div(logits, temperature), targets);
 }
 
 /** SFT cross-entropy: aggregated `−logp` over masked tokens (`logp`, `mask`: `[B, T]`). */
@@ -144,7 +149,7 @@ export interface GrpoLossOptions extends ClipOptions {
   /** KL coefficient β (default 0.01). */
   klCoef?: number;
   aggregation?: AggregationMode;
-  /** Dr.GRPO normaliser L (default T). */
+  /** Dr.GRPO normaliser L: a constant (e.g. the maximum response length), default T. */
   maxLen?: number;
 }
 

@@ -69,11 +69,15 @@ export class Policy {
    * Log-probabilities of given sequences under the model, aligned with the tokens: entry `t` is
    * `log π(seq[t] | seq[<t])`, entry 0 is 0. With `masks`, entries whose mask is 0 are set to 0.
    * Pass a {@link TokenBatch} to get a flat `[batchSize · seqLen]` array instead of rows.
+   * `opts.temperature` (default 1) scores under `softmax(logits / T)`, the distribution
+   * {@link generate} samples from (GRPO's reference log-probs must use the rollouts' T).
    */
-  logProbs(seqs: number[][], masks?: number[][]): number[][];
-  logProbs(batch: TokenBatch): Float32Array;
-  logProbs(seqs: number[][] | TokenBatch, masks?: number[][]): number[][] | Float32Array {
+  logProbs(seqs: number[][], masks?: number[][], opts?: { temperature?: number }): number[][];
+  logProbs(batch: TokenBatch, opts?: { temperature?: number }): Float32Array;
+  logProbs(seqs: number[][] | TokenBatch, masksOrOpts?: number[][] | { temperature?: number }, maybeOpts?: { temperature?: number }): number[][] | Float32Array {
     const asRows = Array.isArray(seqs);
+    const masks = asRows && Array.isArray(masksOrOpts) ? masksOrOpts : undefined;
+    const temperature = (asRows ? maybeOpts : (masksOrOpts as { temperature?: number } | undefined))?.temperature ?? 1;
     const batch = asRows ? packBatch(seqs as number[][], masks) : (seqs as TokenBatch);
     checkTokenBatch(batch, this.config.vocabSize, this.config.maxSeqLen);
     const { batchSize: B, seqLen: T } = batch;
@@ -82,7 +86,7 @@ export class Policy {
       const ids = tf.tensor2d(batch.tokens, [B, T], 'int32');
       const inputs = tf.slice(ids, [0, 0], [B, T - 1]) as tf.Tensor2D;
       const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
-      return tokenLogProbs(this.model.run(inputs).logits, targets);
+      return tokenLogProbs(this.model.run(inputs).logits, targets, temperature);
     });
     const vals = lp.dataSync();
     lp.dispose();

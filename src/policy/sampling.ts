@@ -5,10 +5,13 @@
  * start at each prompt's first real token, so a row's tokens and log-probs do not depend on the
  * other rows. Rows that finish are dropped from the batch (their cache rows are gathered away).
  * Sampling runs on the host in float64 with one seeded generator per row: a seeded run is
- * reproducible, and row `i`'s sample depends only on `(seed, i)` and its prompt.
+ * reproducible, and row `i`'s sample depends only on `(seed, i)` and its prompt. Seed and row
+ * are hashed independently (not `seed XOR row`, which made seed s₂ row i replay seed s₁ row
+ * i⊕s₁⊕s₂), so successive seeds give unrelated streams.
  *
- * The returned `logProbs` are under the model's own distribution (temperature 1, no top-p
- * truncation) — the same numbers {@link Policy.logProbs} gives, i.e. GRPO's "old" log-probs.
+ * The returned `logProbs` are under the sampling distribution `softmax(logits / temperature)`
+ * (temperature 1 when greedy; no top-p truncation, as verl and TRL) — the numbers
+ * {@link Policy.logProbs} gives at the same temperature, i.e. GRPO's "old" log-probs.
  *
  * @example
  * ```ts
@@ -47,7 +50,7 @@ export type FinishReason = 'eos' | 'stop' | 'length';
 export interface GenerateResult {
   /** Generated token ids per prompt (prompt not included). */
   tokens: number[][];
-  /** `log π(token)` of each generated token under the model (temperature 1, untruncated). */
+  /** `log π_T(token)` of each generated token under `softmax(logits / T)` (T = 1 when greedy), untruncated. */
   logProbs: number[][];
   finishReason: FinishReason[];
   /** Decoded completions, when a tokenizer is available. */
@@ -56,10 +59,21 @@ export interface GenerateResult {
 
 const NEG = -1e9;
 
-function rowSeed(seed: number, row: number): number {
-  let h = (Math.trunc(seed) ^ 0x5bd1e995) >>> 0;
-  h = Math.imul(h ^ row, 0x27d4eb2d) >>> 0;
-  return (h ^ (h >>> 15)) >>> 0;
+/** murmur3's 32-bit finaliser: a bijection that mixes every input bit into every output bit. */
+function fmix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Generator seed of batch row `row` under `seed`: seed and row are hashed separately, then combined. */
+export function rowSeed(seed: number, row: number): number {
+  const s = Math.trunc(seed);
+  const hi = Math.floor(s / 0x100000000) >>> 0;
+  const hs = fmix32(fmix32(s >>> 0) ^ Math.imul(hi, 0x9e3779b9) ^ 0x5bd1e995);
+  const hr = fmix32(Math.imul(row + 1, 0x9e3779b9) ^ 0x27d4eb2d);
+  return fmix32((hs + Math.imul(hr, 0x85ebca77)) >>> 0);
 }
 
 /**
@@ -118,13 +132,13 @@ export function sampleRow(logits: Float32Array, off: number, V: number, temperat
   return V - 1;
 }
 
-/** log softmax(logits)[id] in float64. */
-function logProbOf(logits: Float32Array, off: number, V: number, id: number): number {
+/** log softmax(logits / T)[id] in float64. */
+function logProbOf(logits: Float32Array, off: number, V: number, id: number, T: number): number {
   let max = -Infinity;
   for (let v = 0; v < V; v++) max = Math.max(max, logits[off + v]!);
   let sum = 0;
-  for (let v = 0; v < V; v++) sum += Math.exp(logits[off + v]! - max);
-  return logits[off + id]! - max - Math.log(sum);
+  for (let v = 0; v < V; v++) sum += Math.exp((logits[off + v]! - max) / T);
+  return (logits[off + id]! - max) / T - Math.log(sum);
 }
 
 function endsWith(seq: number[], suffix: number[]): boolean {
@@ -221,7 +235,7 @@ export async function generate(model: Transformer, prompts: number[][], opts: Ge
         const off = row * V;
         const id = sampleRow(logits, off, V, temperature, topP, rngs[b]!, scratch);
         tokens[b]!.push(id);
-        logProbs[b]!.push(logProbOf(logits, off, V, id));
+        logProbs[b]!.push(logProbOf(logits, off, V, id, temperature === 0 ? 1 : temperature));
         valid[b]!.push(0);
         let done: FinishReason | undefined;
         if (eosIds.has(id)) done = 'eos';

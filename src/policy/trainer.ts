@@ -38,8 +38,17 @@ export interface TrainerOptions {
   microBatchSize?: number;
   /** Aggregation of SFT and GRPO losses (default `token-mean`). */
   aggregation?: AggregationMode;
-  /** Dr.GRPO normaliser L (default: the batch's seqLen − 1). */
+  /**
+   * Dr.GRPO normaliser L of `seq-mean-token-sum-norm`: a constant, so that the loss of a sequence
+   * does not depend on the other sequences of its batch (default: the model's `maxSeqLen`).
+   */
   maxLen?: number;
+  /**
+   * Sampling temperature of the rollouts a GRPO step trains on (default 1): the current and
+   * reference log-probs are taken under `softmax(logits / temperature)`, the distribution the
+   * `oldLogProbs` came from (verl / TRL do the same). SFT steps ignore it.
+   */
+  temperature?: number;
   /** GRPO clip ε (default 0.2), upper ε (default = clipLow), dual-clip c (off by default). */
   clipLow?: number;
   clipHigh?: number;
@@ -123,8 +132,8 @@ function microWeight(mode: AggregationMode, mask: Float32Array | Uint8Array, T: 
  * Owns the optimizer state of one policy's weights and runs SFT / GRPO steps.
  */
 export class Trainer {
-  readonly options: Required<Omit<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'maxLen' | 'microBatchSize'>> &
-    Pick<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'maxLen' | 'microBatchSize'>;
+  readonly options: Required<Omit<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'microBatchSize'>> &
+    Pick<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'microBatchSize'>;
   private readonly model: Transformer;
   private readonly optimizer: AdamW;
   private skippedSteps = 0;
@@ -143,7 +152,8 @@ export class Trainer {
       maxGradNorm: opts.maxGradNorm ?? 1.0,
       microBatchSize: opts.microBatchSize,
       aggregation: opts.aggregation ?? 'token-mean',
-      maxLen: opts.maxLen,
+      maxLen: opts.maxLen ?? model.config.maxSeqLen,
+      temperature: opts.temperature ?? 1,
       clipLow: opts.clipLow ?? 0.2,
       clipHigh: opts.clipHigh,
       dualClip: opts.dualClip,
@@ -152,6 +162,8 @@ export class Trainer {
     const o = this.options;
     if (!(o.lr > 0)) throw argError('range', 'lr', 'positive', o.lr);
     if (!(o.maxGradNorm > 0)) throw argError('range', 'maxGradNorm', 'positive', o.maxGradNorm);
+    if (!(Number.isFinite(o.maxLen) && o.maxLen > 0)) throw argError('range', 'maxLen', 'a positive number', o.maxLen);
+    if (!(Number.isFinite(o.temperature) && o.temperature > 0)) throw argError('range', 'temperature', 'a positive finite number', o.temperature);
     if (!(AGGREGATION_MODES as readonly string[]).includes(o.aggregation)) throw argError('range', 'aggregation', `one of ${AGGREGATION_MODES.join(', ')}`, o.aggregation);
     if (o.microBatchSize !== undefined && !(Number.isInteger(o.microBatchSize) && o.microBatchSize > 0)) {
       throw argError('range', 'microBatchSize', 'a positive integer', o.microBatchSize);
@@ -187,7 +199,7 @@ export class Trainer {
     return this.runStep('sft', batch, (s) => {
       const logp = this.logp(s);
       const mask = tf.tensor2d(s.mask, [s.rows, s.cols]);
-      return { loss: aggregateLoss(tf.neg(logp), mask, mode, this.options.maxLen ?? s.cols) };
+      return { loss: aggregateLoss(tf.neg(logp), mask, mode, this.options.maxLen) };
     });
   }
 
@@ -201,7 +213,7 @@ export class Trainer {
     const T = batch.seqLen;
     const perSeqAdv = batch.advantages.length === batch.batchSize;
     return this.runStep('grpo', batch, (s, r0, r1) => {
-      const logp = this.logp(s);
+      const logp = this.logp(s, o.temperature);
       const shape: [number, number] = [s.rows, s.cols];
       const advantages = perSeqAdv
         ? tf.tensor2d(batch.advantages.subarray(r0, r1), [s.rows, 1])
@@ -220,7 +232,7 @@ export class Trainer {
           ...(o.dualClip !== undefined ? { dualClip: o.dualClip } : {}),
           klCoef: o.klCoef,
           aggregation: o.aggregation,
-          maxLen: o.maxLen ?? s.cols,
+          maxLen: o.maxLen,
         },
       );
       return { loss: parts.loss, extras: { pgLoss: parts.pgLoss, kl: parts.kl, clipFrac: parts.clipFrac } };
@@ -228,10 +240,10 @@ export class Trainer {
   }
 
   /** Log-probs `[rows, cols]` of the shifted targets under the current weights (differentiable). */
-  private logp(s: Shifted): tf.Tensor2D {
+  private logp(s: Shifted, temperature = 1): tf.Tensor2D {
     const ids = tf.tensor2d(s.inputs, [s.rows, s.cols], 'int32');
     const { logits } = this.model.run(ids, { training: true });
-    return tf.reshape(tokenLogProbs(logits, tf.tensor1d(s.targets, 'int32')), [s.rows, s.cols]) as tf.Tensor2D;
+    return tf.reshape(tokenLogProbs(logits, tf.tensor1d(s.targets, 'int32'), temperature), [s.rows, s.cols]) as tf.Tensor2D;
   }
 
   private runStep(

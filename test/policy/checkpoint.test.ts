@@ -125,6 +125,21 @@ describe('policy checkpoints', () => {
     expectCode(() => decodeWeights(resolveConfig({ ...config, numLayers: 3 }), buf), 'ERR_POLICY_WEIGHTS_MISMATCH', /missing tensor model\.layers\.2\.input_layernorm\.weight/);
     expectCode(() => decodeWeights(resolveConfig({ ...config, numLayers: 1 }), buf), 'ERR_POLICY_WEIGHTS_MISMATCH', /unexpected tensor model\.layers\.1\./);
     expectCode(() => decodeWeights(resolveConfig({ ...config, tieEmbeddings: false }), buf), 'ERR_POLICY_WEIGHTS_MISMATCH', /missing tensor lm_head\.weight/);
+    // a tied checkpoint that also stores lm_head.weight loads (as in Hugging Face), with a warning
+    const untied = resolveConfig({ ...config, tieEmbeddings: false });
+    const w = await policy.model.readWeights();
+    const withHead = new Map(w);
+    withHead.set('lm_head.weight', new Float32Array(untied.hiddenSize * untied.vocabSize).fill(0.5));
+    const tiedPlusHead = encodeWeights(untied, withHead);
+    const warnings: string[] = [];
+    const onWarn = (e: Error) => warnings.push(e.message);
+    process.on('warning', onWarn);
+    const decoded = decodeWeights(cfg, tiedPlusHead);
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarn);
+    expect(decoded.has('lm_head.weight')).toBe(false);
+    expect(decoded.get('model.embed_tokens.weight')).toEqual(w.get('model.embed_tokens.weight'));
+    expect(warnings.some((m) => /ignoring lm_head\.weight/.test(m))).toBe(true);
     // a non-float dtype
     const f = readSafetensors(buf);
     const hb = new TextEncoder().encode(JSON.stringify(Object.fromEntries([...f.tensors].map(([n, t], i, all) => {

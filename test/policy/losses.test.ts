@@ -64,6 +64,30 @@ describe.each(['wasm', 'cpu'] as const)('losses on %s (issue test vectors)', (ba
     tf.dispose([logp, oldLogp, refLogp, advantages, mask]);
   });
 
+  it('k3 KL does not overflow: the log-ratio is clamped before the exp (finite gradient, masked token 0)', () => {
+    const logp = tf.variable(tf.tensor2d([[-1, -95]]));
+    const ref = tf.tensor2d([[-1.2, -5]]);
+    const mask = tf.tensor2d([[1, 0]]);
+    const { grads, value } = tf.variableGrads(() =>
+      grpoLoss({ logp: logp as unknown as tf.Tensor2D, oldLogp: tf.tensor2d([[-1, -95]]), refLogp: ref, advantages: tf.tensor2d([[1]]), mask }).loss,
+    );
+    const g = Array.from(grads[logp.name]!.dataSync());
+    expect(Number.isFinite(value.dataSync()[0]!)).toBe(true);
+    expect(g[0]).toBeCloseTo(-0.998, 3); // −A + β·(1 − e^{−0.2})
+    expect(g[1]! + 0).toBe(0); // (−0 is fine)
+    // the per-token value is finite too, even 90 nats apart
+    const kl = Array.from(k3Kl(tf.tensor1d([-95]), tf.tensor1d([-5])).dataSync());
+    expect(kl[0]).toBe(10);
+    tf.dispose([logp, ref, mask, value, ...Object.values(grads)]);
+  });
+
+  it('token log-probs at a temperature are those of softmax(logits / T)', () => {
+    const logits = tf.tensor2d([[Math.log(3), 0, 0, 0]]);
+    const lp = tokenLogProbs(logits, tf.tensor1d([0], 'int32'), 0.5).dataSync()[0]!;
+    expect(lp).toBeCloseTo(Math.log(9 / 12), 5); // 3^(1/0.5) = 9 among 9 + 1 + 1 + 1
+    expect(() => tokenLogProbs(logits, tf.tensor1d([0], 'int32'), 0)).toThrow(/temperature/);
+  });
+
   it('token log-probs and SFT loss', () => {
     const logits = tf.tensor2d([[0, 0, 0, 0], [Math.log(3), 0, 0, 0]]);
     const lp = tokenLogProbs(logits, tf.tensor1d([2, 0], 'int32'));

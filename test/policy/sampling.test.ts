@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createPolicy, createTrainer, type Policy } from '../../src/policy/policy.ts';
-import { sampleRow } from '../../src/policy/sampling.ts';
+import { rowSeed, sampleRow } from '../../src/policy/sampling.ts';
 import { Rng } from '../../src/policy/rng.ts';
 import { packBatch, packRollouts } from '../../src/policy/batch.ts';
 
@@ -28,6 +28,32 @@ describe('sampling', () => {
     expect(a.finishReason).toEqual(['length', 'length', 'length']);
   });
 
+  it('seeds s and s^1 give different completions for identical prompts (seed and row hashed independently)', async () => {
+    const same = [[1, 5, 9], [1, 5, 9], [1, 5, 9], [1, 5, 9]];
+    for (const s of [6, 7, 100, 12345]) {
+      const a = await policy.generate(same, { maxNewTokens: 10, temperature: 1, seed: s });
+      const b = await policy.generate(same, { maxNewTokens: 10, temperature: 1, seed: s ^ 1 });
+      // with seed XOR row, seed s^1 row i replayed seed s row i^1: the same multiset of rows
+      const key = (t: number[][]) => t.map((r) => r.join(',')).sort().join('|');
+      expect(key(b.tokens)).not.toEqual(key(a.tokens));
+      for (let i = 0; i < same.length; i++) for (let j = 0; j < same.length; j++) expect(b.tokens[i]).not.toEqual(a.tokens[j]);
+    }
+    expect(new Set([0, 1, 2, 3].flatMap((r) => [rowSeed(0, r), rowSeed(1, r), rowSeed(2, r)])).size).toBe(12);
+  });
+
+  it('log-probs returned at temperature T are those of softmax(logits / T), as policy.logProbs gives at T', async () => {
+    const out = await policy.generate(prompts, { maxNewTokens: 6, temperature: 0.5, seed: 4 });
+    const seqs = prompts.map((p, i) => [...p, ...out.tokens[i]!]);
+    const atT = policy.logProbs(seqs, undefined, { temperature: 0.5 });
+    const at1 = policy.logProbs(seqs);
+    let differs = false;
+    prompts.forEach((p, i) => out.tokens[i]!.forEach((_, t) => {
+      expect(atT[i]![p.length + t]!).toBeCloseTo(out.logProbs[i]![t]!, 4);
+      if (Math.abs(at1[i]![p.length + t]! - out.logProbs[i]![t]!) > 1e-3) differs = true;
+    }));
+    expect(differs).toBe(true);
+  });
+
   it('a row does not depend on the other rows of the batch (left padding, per-row RNG)', async () => {
     const batched = await policy.generate(prompts, { maxNewTokens: 10, seed: 3 });
     for (let i = 0; i < prompts.length; i++) {
@@ -42,7 +68,7 @@ describe('sampling', () => {
     const out = await policy.generate(prompts, { maxNewTokens: 9, temperature: 0.7, topP: 0.9, seed: 4 });
     const seqs = prompts.map((p, i) => [...p, ...out.tokens[i]!]);
     const masks = prompts.map((p, i) => [...p.map(() => 0), ...out.tokens[i]!.map(() => 1)]);
-    const lp = policy.logProbs(seqs, masks);
+    const lp = policy.logProbs(seqs, masks, { temperature: 0.7 });
     prompts.forEach((p, i) => {
       out.tokens[i]!.forEach((_, t) => expect(lp[i]![p.length + t]!).toBeCloseTo(out.logProbs[i]![t]!, 4));
       p.forEach((_, t) => expect(lp[i]![t]).toBe(0));

@@ -124,6 +124,41 @@ describe('trainer', () => {
     });
   }
 
+  it('Dr.GRPO normalises by a constant maxLen: padding a batch wider does not change its loss', async () => {
+    const policy = await createPolicy({ config, seed: 5 });
+    const t = createTrainer(policy, { aggregation: 'dr-grpo', lr: 1e-9 });
+    expect(t.options.maxLen).toBe(config.maxSeqLen);
+    const b = grpoBatch(policy);
+    const wide = packBatch([...seqs.slice(0, 4), [...seqs[4]!, 0, 0, 0, 0, 0]], [...masks.slice(0, 4), [...masks[4]!, 0, 0, 0, 0, 0]]);
+    const bw: GrpoBatch = { ...wide, advantages: b.advantages, oldLogProbs: policy.logProbs(wide) };
+    expect(bw.seqLen).toBeGreaterThan(b.seqLen);
+    const r1 = t.grpoStep(b);
+    const r2 = t.grpoStep(bw);
+    expect(r2.pgLoss!).toBeCloseTo(r1.pgLoss!, 6);
+    expect(() => createTrainer(policy, { maxLen: 0 })).toThrow(/maxLen/);
+    t.dispose();
+    policy.dispose();
+  });
+
+  it('GRPO scores at the sampling temperature: on-policy rollouts at T have ratio 1 (no clipping)', async () => {
+    const policy = await createPolicy({ config: { ...config, initStd: 0.3 }, seed: 6 });
+    const prompts = [[1, 2], [1, 5, 6], [1, 9]];
+    const T = 0.6;
+    const out = await policy.generate(prompts, { maxNewTokens: 6, temperature: T, seed: 2 });
+    const seqsT = prompts.map((p, i) => [...p, ...out.tokens[i]!]);
+    const b = packBatch(seqsT, prompts.map((p, i) => [...p.map(() => 0), ...out.tokens[i]!.map(() => 1)]));
+    const old = new Float32Array(b.tokens.length);
+    prompts.forEach((p, i) => old.set(out.logProbs[i]!, i * b.seqLen + p.length));
+    const batch: GrpoBatch = { ...b, advantages: Float32Array.from([1, 1, 1]), oldLogProbs: old };
+    const atT = createTrainer(policy, { temperature: T, lr: 1e-9 }).grpoStep(batch);
+    expect(atT.pgLoss!).toBeCloseTo(-1, 4); // ratio 1 everywhere
+    expect(atT.clipFrac!).toBe(0);
+    const at1 = createTrainer(policy, { lr: 1e-9 }).grpoStep(batch); // the old bug: ratio ≠ 1
+    expect(Math.abs(at1.pgLoss! + 1)).toBeGreaterThan(1e-3);
+    expect(() => createTrainer(policy, { temperature: 0 })).toThrow(/temperature/);
+    policy.dispose();
+  });
+
   it('repeated GRPO steps on one batch raise positive-advantage log-probs until the ratio clips', async () => {
     const policy = await createPolicy({ config, seed: 4 });
     const trainer = createTrainer(policy, { lr: 2e-2 });
