@@ -27,3 +27,5 @@ export type { SafetensorsFile, StoredTensor, TensorToWrite } from './safetensors
 export { Rng } from './rng.ts';
 export { renderChat, encodeChat, chatStopIds, checkMessages, stripChatEnd, CHAT_ROLES, IM_START, IM_END } from './chat.ts';
 export type { ChatMessage, ChatRole, ChatTemplateOptions } from './chat.ts';
+export { Decoder } from './decoder.ts';
+export type { DecodeRequest, DecodeEvent, DecoderOptions } from './decoder.ts';

@@ -191,6 +191,18 @@ export class Transformer {
    * training; with `past` it continues a cached sequence.
    */
   run(ids: tf.Tensor2D, opts: RunOptions = {}): RunResult {
+    return this.forward(ids, opts, true);
+  }
+
+  /**
+   * The final normalised hidden states `[B·Tq, D]` (`[B, D]` with `lastOnly`), without the output
+   * head: what embeddings pool (`Policy.embed`). Same options as {@link run}; no cache.
+   */
+  hiddenStates(ids: tf.Tensor2D, opts: Omit<RunOptions, 'wantCache' | 'training'> = {}): tf.Tensor2D {
+    return this.forward(ids, opts, false).logits;
+  }
+
+  private forward(ids: tf.Tensor2D, opts: RunOptions, withHead: boolean): RunResult {
     if (this.disposed) throw new Error('model was disposed');
     const cfg = this.config;
     const [B, Tq] = ids.shape;
@@ -260,6 +272,7 @@ export class Transformer {
       }
       if (opts.lastOnly) x = tf.reshape(tf.slice(tf.reshape(x, [B, Tq, D]), [0, Tq - 1, 0], [B, 1, D]), [B, D]);
       const hf = rmsNorm(x, this.w('model.norm.weight'), cfg.rmsNormEps);
+      if (!withHead) return hf;
       const head = cfg.tieEmbeddings
         ? this.derived('head', ['model.embed_tokens.weight'], ([e]) => tf.transpose(e!), training)
         : this.w<tf.Tensor2D>('lm_head.weight');

@@ -98,6 +98,48 @@ export class Policy {
     );
   }
 
+  /**
+   * Sequence embeddings: the mean of the final normalised hidden states over each sequence's
+   * tokens, L2-normalised (what `cocoda serve` answers on `/v1/embeddings`). Sequences are
+   * right-padded into batches of `batchSize`; causal attention keeps the padding out of real
+   * positions.
+   *
+   * @example
+   * ```ts
+   * const [a, b] = policy.embed([tok.encode('add two numbers'), tok.encode('sum of a and b')]);
+   * const cosine = a!.reduce((s, x, i) => s + x * b![i]!, 0);
+   * ```
+   */
+  embed(seqs: number[][], batchSize = 16): Float32Array[] {
+    if (!Array.isArray(seqs)) throw argError('type', 'seqs', 'an array of token arrays', seqs);
+    const { vocabSize: V, maxSeqLen, hiddenSize: D } = this.config;
+    seqs.forEach((s, i) => {
+      if (!Array.isArray(s) || s.length === 0) throw argError('range', `seqs[${i}]`, 'a non-empty array of token ids', s);
+      if (s.length > maxSeqLen) throw argError('range', `seqs[${i}]`, `at most maxSeqLen (${maxSeqLen}) tokens`, s.length);
+      for (const id of s) if (!Number.isInteger(id) || id < 0 || id >= V) throw argError('range', `seqs[${i}]`, `token ids in [0, ${V})`, id);
+    });
+    const out: Float32Array[] = [];
+    for (let at = 0; at < seqs.length; at += batchSize) {
+      const chunk = seqs.slice(at, at + batchSize);
+      const T = Math.max(...chunk.map((s) => s.length));
+      const ids = new Int32Array(chunk.length * T);
+      chunk.forEach((s, b) => ids.set(s, b * T));
+      const h = tf.tidy(() => this.model.hiddenStates(tf.tensor2d(ids, [chunk.length, T], 'int32')));
+      const vals = h.dataSync() as Float32Array;
+      h.dispose();
+      chunk.forEach((s, b) => {
+        const e = new Float32Array(D);
+        for (let t = 0; t < s.length; t++) for (let d = 0; d < D; d++) e[d]! += vals[(b * T + t) * D + d]!;
+        let norm = 0;
+        for (let d = 0; d < D; d++) norm += e[d]! * e[d]!;
+        norm = Math.sqrt(norm) || 1;
+        for (let d = 0; d < D; d++) e[d]! /= norm;
+        out.push(e);
+      });
+    }
+    return out;
+  }
+
   /** A copy with its own weights (e.g. the frozen reference π_ref for the KL term). */
   async clone(): Promise<Policy> {
     const weights = await this.model.readWeights();

@@ -133,7 +133,7 @@ export function sampleRow(logits: Float32Array, off: number, V: number, temperat
 }
 
 /** log softmax(logits / T)[id] in float64. */
-function logProbOf(logits: Float32Array, off: number, V: number, id: number, T: number): number {
+export function logProbOf(logits: Float32Array, off: number, V: number, id: number, T: number): number {
   let max = -Infinity;
   for (let v = 0; v < V; v++) max = Math.max(max, logits[off + v]!);
   let sum = 0;
@@ -141,14 +141,15 @@ function logProbOf(logits: Float32Array, off: number, V: number, id: number, T: 
   return (logits[off + id]! - max) / T - Math.log(sum);
 }
 
-function endsWith(seq: number[], suffix: number[]): boolean {
+/** Does `seq` end with `suffix` (non-empty)? */
+export function endsWith(seq: number[], suffix: number[]): boolean {
   if (suffix.length === 0 || suffix.length > seq.length) return false;
   for (let i = 1; i <= suffix.length; i++) if (seq[seq.length - i] !== suffix[suffix.length - i]) return false;
   return true;
 }
 
-/** Keeps rows `keep` (indices into the current batch) of every cache tensor. */
-function compactCache(cache: KvCache, keep: number[], kvHeads: number): KvCache {
+/** Keeps rows `keep` (indices into the current batch) of every cache tensor; disposes the input cache. */
+export function compactCache(cache: KvCache, keep: number[], kvHeads: number): KvCache {
   const idx = tf.tensor1d(keep.flatMap((b) => Array.from({ length: kvHeads }, (_, j) => b * kvHeads + j)), 'int32');
   const out: KvCache = {
     keysT: cache.keysT.map((t) => tf.gather(t, idx)),
