@@ -19,9 +19,10 @@ import type { Signature } from '../types/ast.ts';
 import { parseSignature } from '../types/parse.ts';
 import { argError, checkNonEmptyString, checkPositiveInt, CocodaError } from '../errors.ts';
 import type { Corpus } from './corpus.ts';
-import { LexicalRanker, type L2Ranker } from './lexical.ts';
+import { LexicalRanker } from './lexical.ts';
 import { defaultL1 } from './l1.ts';
-import { argsFor, ContractChecker, ExampleReranker, type ContractEvaluator, type L3Checker, type L4Reranker, type ResolvedGoal, type RunOutcome } from './stages.ts';
+import { argsFor, ContractChecker, ExampleReranker, type ContractEvaluator } from './stages.ts';
+import { isThenable, type L2Ranker, type L3Checker, type L3Verdict, type L4Reranker, type MaybePromise, type Ranked, type ResolvedGoal, type RunOutcome } from './rankers.ts';
 import type { ToolDag } from '../library/dag.ts';
 import type { Sandbox } from '../exec/sandbox.ts';
 import { programFor } from '../exec/library.ts';
@@ -146,12 +147,22 @@ export class Retriever {
 
   /**
    * Runs the cascade without executing anything (types, values and sync evaluators only).
+   * @throws CocodaError `ERR_ASYNC_STAGE` when a plugged-in stage answers with a Promise (use
+   *   {@link retrieveAsync}).
    */
   retrieve(subgoal: SubGoal): RetrievalResult {
     const goal = resolveGoal(subgoal, this.corpus);
     const it = this.steps(goal);
     let step = it.next();
-    while (!step.done) step = it.next(new Map());
+    while (!step.done) {
+      const y = step.value;
+      if ('wait' in y) {
+        // Do not leave a rejected promise unhandled: the caller gets the error below instead.
+        Promise.resolve(y.wait).catch(() => {});
+        throw new CocodaError(`the ${y.stage} stage answered asynchronously; use retrieveAsync`, 'ERR_ASYNC_STAGE', { stage: y.stage });
+      }
+      step = it.next(new Map());
+    }
     return step.value;
   }
 
@@ -160,7 +171,9 @@ export class Retriever {
    * has a body is run on them in the exec sandbox, one sandbox batch per group of candidates (the
    * S2 shortlist, then each descended group): a violated pre-/post-condition of the tool rejects it
    * at L3, and the result's fit to the output type scores at L4. `dag` must be the version the
-   * corpus views. Sandbox time is counted in the L3 stage's `ms`.
+   * corpus views. Sandbox time is counted in the L3 stage's `ms`. Asynchronous stages (an LLM
+   * ranker, judge or reranker) are awaited; `exec` may be omitted when the goal has no argument
+   * values.
    *
    * @example
    * ```ts
@@ -168,11 +181,15 @@ export class Retriever {
    * r.rejected; // [{ tool: 'sqrt', reason: 'pre-condition fails in the sandbox: …' }]
    * ```
    */
-  async retrieveAsync(subgoal: SubGoal, exec: { sandbox: Sandbox; dag: ToolDag }): Promise<RetrievalResult> {
+  async retrieveAsync(subgoal: SubGoal, exec?: { sandbox: Sandbox; dag: ToolDag }): Promise<RetrievalResult> {
     const goal = resolveGoal(subgoal, this.corpus);
     const it = this.steps(goal);
     let step = it.next();
-    while (!step.done) step = it.next(await this.execute(step.value, goal, exec));
+    while (!step.done) {
+      const y = step.value;
+      if ('wait' in y) step = it.next(await y.wait);
+      else step = it.next(exec ? await this.execute(y.exec, goal, exec) : new Map());
+    }
     return step.value;
   }
 
@@ -208,10 +225,11 @@ export class Retriever {
 
   /**
    * The cascade as a generator: it yields the ids it is about to check at L3 (only when the goal
-   * has argument values) and resumes with their sandbox outcomes, so the sync and async drivers
-   * share one implementation.
+   * has argument values) and resumes with their sandbox outcomes, and it yields every promise a
+   * plugged-in stage returns and resumes with its value, so the sync and async drivers share one
+   * implementation.
    */
-  private *steps(goal: ResolvedGoal): Generator<number[], RetrievalResult, Map<number, RunOutcome>> {
+  private *steps(goal: ResolvedGoal): Generator<Yielded, RetrievalResult, any> {
     const c = this.corpus;
     const hasArgs = goal.args !== undefined || goal.namedArgs !== undefined;
     const runs = new Map<number, RunOutcome>();
@@ -238,11 +256,10 @@ export class Retriever {
       shown[v] = 1;
       tok2 += c.tokens(v, 2);
     }
-    const r2 = this.l2.rank(goal.intent, Int32Array.from(frontier), this.k2);
+    const r2: Ranked = yield* settle('L2', this.l2.rank(goal.intent, Int32Array.from(frontier), this.k2, { corpus: c, goal }));
     const l2score = new Map<number, number>();
     r2.ids.forEach((v, i) => l2score.set(v, r2.scores[i]!));
-    stages.push({ stage: 'L2', survivors: r2.ids.length, tokens: tok2, ms: performance.now() - t });
-    const l2ms = stages[1]!.ms;
+    const l2ms = performance.now() - t;
 
     // L3: hard checks; a rejected composite opens its S1 children (descent).
     t = performance.now();
@@ -250,40 +267,50 @@ export class Retriever {
     let extraL2 = 0;
     let extraL2ms = 0;
     const queue: number[] = Array.from(r2.ids);
-    if (hasArgs && queue.length > 0) for (const [v, o] of yield queue.slice()) runs.set(v, o);
     const s3: number[] = [];
     const rejected: Array<{ tool: string; reason: string }> = [];
-    for (let qi = 0; qi < queue.length; qi++) {
-      const v = queue[qi]!;
-      tok3 += c.tokens(v, 3);
-      const verdict = this.l3.check(c, v, c.signature(v), goal, runs.get(v));
-      if (verdict.ok) {
-        s3.push(v);
-        continue;
+    let groupStart = 0;
+    while (groupStart < queue.length) {
+      const group = queue.slice(groupStart);
+      groupStart = queue.length;
+      if (hasArgs) for (const [v, o] of (yield { exec: group }) as Map<number, RunOutcome>) runs.set(v, o);
+      let verdicts: L3Verdict[];
+      if (this.l3.checkMany) verdicts = yield* settle('L3', this.l3.checkMany(c, Int32Array.from(group), goal, runs));
+      else {
+        verdicts = [];
+        for (const v of group) verdicts.push(yield* settle('L3', this.l3.check(c, v, c.signature(v), goal, runs.get(v))));
       }
-      rejected.push({ tool: c.records[v]!.name, reason: verdict.reason ?? 'rejected' });
-      const open: number[] = [];
-      for (const u of c.children(v)) {
-        if (inS1[u] && !shown[u]) {
-          shown[u] = 1;
-          open.push(u);
+      for (let gi = 0; gi < group.length; gi++) {
+        const v = group[gi]!;
+        tok3 += c.tokens(v, 3);
+        const verdict = verdicts[gi] ?? { ok: false, reason: 'no verdict from the L3 stage' };
+        if (verdict.ok) {
+          s3.push(v);
+          continue;
         }
-      }
-      if (open.length > 0) {
-        const td = performance.now();
-        for (const u of open) extraL2 += c.tokens(u, 2);
-        const rd = this.l2.rank(goal.intent, Int32Array.from(open), this.k2);
-        rd.ids.forEach((u, i) => {
-          l2score.set(u, rd.scores[i]!);
-          queue.push(u);
-        });
-        extraL2ms += performance.now() - td;
-        if (hasArgs && rd.ids.length > 0) for (const [u, o] of yield Array.from(rd.ids)) runs.set(u, o);
+        rejected.push({ tool: c.records[v]!.name, reason: verdict.reason ?? 'rejected' });
+        const open: number[] = [];
+        for (const u of c.children(v)) {
+          if (inS1[u] && !shown[u]) {
+            shown[u] = 1;
+            open.push(u);
+          }
+        }
+        if (open.length > 0) {
+          const td = performance.now();
+          for (const u of open) extraL2 += c.tokens(u, 2);
+          const rd: Ranked = yield* settle('L2', this.l2.rank(goal.intent, Int32Array.from(open), this.k2, { corpus: c, goal }));
+                rd.ids.forEach((u, i) => {
+            l2score.set(u, rd.scores[i]!);
+            queue.push(u);
+          });
+          extraL2ms += performance.now() - td;
+        }
       }
     }
     // Wall time across the yields includes the sandbox runs (async driver): L3 pays for them.
     const l3ms = performance.now() - t - extraL2ms;
-    stages[1] = { stage: 'L2', survivors: r2.ids.length, tokens: tok2 + extraL2, ms: l2ms + extraL2ms };
+    stages.push({ stage: 'L2', survivors: r2.ids.length, tokens: tok2 + extraL2, ms: l2ms + extraL2ms });
     stages.push({ stage: 'L3', survivors: s3.length, tokens: tok3, ms: l3ms });
 
     // L4: examples of the survivors; rerank; winner.
@@ -291,10 +318,17 @@ export class Retriever {
     let tok4 = 0;
     let maxL2 = 0;
     for (const v of s3) maxL2 = Math.max(maxL2, l2score.get(v) ?? 0);
-    const scored = s3.map((v) => {
+    let evidence: ArrayLike<number>;
+    if (this.l4.scoreMany) evidence = yield* settle('L4', this.l4.scoreMany(c, Int32Array.from(s3), goal, runs));
+    else {
+      const ev: number[] = [];
+      for (const v of s3) ev.push(yield* settle('L4', this.l4.score(c, v, c.signature(v), goal, runs.get(v))));
+      evidence = ev;
+    }
+    const scored = s3.map((v, i) => {
       tok4 += c.tokens(v, 4);
       const base = maxL2 > 0 ? (l2score.get(v) ?? 0) / maxL2 : 0;
-      return { v, s: base + this.l4.score(c, v, c.signature(v), goal, runs.get(v)) };
+      return { v, s: base + (Number(evidence[i]) || 0) };
     });
     scored.sort((a, b) => b.s - a.s || c.depth[b.v]! - c.depth[a.v]! || a.v - b.v);
     const top = scored[0];
@@ -319,4 +353,13 @@ export class Retriever {
       rejected,
     };
   }
+}
+
+/** What the cascade generator hands its driver: ids to run in the sandbox, or a stage's promise. */
+type Yielded = { exec: number[] } | { wait: PromiseLike<unknown>; stage: StageName };
+
+/** Passes a plain value through; yields a promise to the driver and resumes with its value. */
+function* settle<T>(stage: StageName, x: MaybePromise<T>): Generator<Yielded, T, any> {
+  if (isThenable(x)) return (yield { wait: x, stage }) as T;
+  return x as T;
 }

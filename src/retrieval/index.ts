@@ -11,6 +11,8 @@ export { Corpus } from './corpus.ts';
 export type { CorpusSource } from './corpus.ts';
 export { LexicalRanker } from './lexical.ts';
 export type { L2Ranker, Ranked } from './lexical.ts';
+export { isThenable } from './rankers.ts';
+export type { RankContext, MaybePromise } from './rankers.ts';
 export { ContractChecker, ExampleReranker, valueFits } from './stages.ts';
 export type { L3Checker, L3Verdict, L4Reranker, ContractEvaluator, ResolvedGoal } from './stages.ts';
 export { Retriever, resolveGoal } from './cascade.ts';

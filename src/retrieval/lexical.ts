@@ -5,26 +5,9 @@
 import MiniSearch from 'minisearch';
 import type { ToolRecord } from '../library/record.ts';
 import { processWord, splitWords } from './text.ts';
+import type { L2Ranker, Ranked } from './rankers.ts';
 
-/** Ids (indices into the library's record array) with their scores, best first. */
-export interface Ranked {
-  ids: Int32Array;
-  scores: Float64Array;
-}
-
-/**
- * L2 ranking stage: scores candidate tools' descriptions against a sub-goal's intent.
- * Implementations: {@link LexicalRanker} (embedded default); an LLM-backed ranker (an OpenAI-compatible
- * server, DESIGN.md §2) plugs in through this interface — none exists yet.
- */
-export interface L2Ranker {
-  /**
-   * Ranks `candidates` (ids into the records the ranker was built over) against `intent` and
-   * returns the best `k`, best first; ties break by lower id. Candidates with no evidence at all
-   * (score 0) rank after every scored one.
-   */
-  rank(intent: string, candidates: Int32Array, k: number): Ranked;
-}
+export type { L2Ranker, Ranked } from './rankers.ts';
 
 interface Doc {
   id: number;

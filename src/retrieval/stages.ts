@@ -19,45 +19,9 @@ import type { Param, Signature, Type } from '../types/ast.ts';
 import type { ToolRecord } from '../library/record.ts';
 import type { Corpus } from './corpus.ts';
 import { terms } from './text.ts';
+import type { L3Checker, L3Verdict, L4Reranker, ResolvedGoal, RunOutcome } from './rankers.ts';
 
-/** A sub-goal after validation: parsed signature, intent, optional argument values. */
-export interface ResolvedGoal {
-  signature: Signature;
-  intent: string;
-  /** Argument values by position (named sub-goals are mapped to positions of the goal signature). */
-  args?: readonly unknown[];
-  /** Argument values by name, when the sub-goal named them. */
-  namedArgs?: Readonly<Record<string, unknown>>;
-}
-
-/** Verdict of the L3 stage on one tool. */
-export interface L3Verdict {
-  ok: boolean;
-  /** Why a tool was rejected, e.g. `ticker: "DOGE2" not in enum`. */
-  reason?: string;
-}
-
-/**
- * What running tool v on the sub-goal's argument values in the exec sandbox gave (async cascade
- * with argument values only): its result, or the failure; `violation` when the tool's own pre- or
- * post-condition failed.
- */
-export interface RunOutcome {
-  ok: boolean;
-  value?: unknown;
-  code?: string;
-  message?: string;
-  violation?: { kind: 'pre' | 'post'; message: string };
-}
-
-export interface L3Checker {
-  check(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal, run?: RunOutcome): L3Verdict;
-}
-
-export interface L4Reranker {
-  /** Evidence score of tool `v` for the goal (higher is better; 0 = no evidence). */
-  score(corpus: Corpus, v: number, tool: Signature | null, goal: ResolvedGoal, run?: RunOutcome): number;
-}
+export type { ResolvedGoal, L3Verdict, RunOutcome, L3Checker, L4Reranker } from './rankers.ts';
 
 /**
  * Positional arguments for tool `tool` from the goal's values (by name when both are named, else

@@ -3,6 +3,7 @@ import { normalizeRecord, type ToolRecord } from '../../src/library/record.ts';
 import { Corpus } from '../../src/retrieval/corpus.ts';
 import { Retriever, type L1Stage } from '../../src/retrieval/cascade.ts';
 import { valueFits } from '../../src/retrieval/stages.ts';
+import type { L2Ranker, L3Checker, L4Reranker } from '../../src/retrieval/rankers.ts';
 import { CardTokens, type TokenCounter } from '../../src/retrieval/tokens.ts';
 import { parseSignature, printSignature } from '../../src/types/index.ts';
 
@@ -118,6 +119,54 @@ describe('Typed DAG Retrieval cascade', () => {
     expect(valueFits({ b: 's' }, t('{a: int, b?: str}'))).toBe(false);
     expect(valueFits([1, 2], t('list[float]'))).toBe(true);
     expect(valueFits('x', t('?'))).toBe(true);
+  });
+});
+
+describe('pluggable stages (rankers.ts)', () => {
+  const { records, children } = lib();
+  const corpus = new Corpus({ records, children, version: 'plug' }, new CardTokens(chars));
+  const goal = { signature: '(float, float) -> float', intent: 'subtract numbers' };
+  /** An asynchronous L2 ranker that prefers the highest id (so the answer differs from BM25's). */
+  const asyncL2: L2Ranker = {
+    name: 'test-async',
+    async rank(_intent, candidates, k, ctx) {
+      expect(ctx?.corpus).toBe(corpus);
+      expect(ctx?.goal.intent).toBe(goal.intent);
+      const ids = Int32Array.from([...candidates].sort((a, b) => b - a).slice(0, k));
+      return { ids, scores: Float64Array.from(ids, (_, i) => ids.length - i) };
+    },
+  };
+
+  it('retrieveAsync awaits an async L2 ranker, L3 checkMany and L4 scoreMany', async () => {
+    const seen: number[][] = [];
+    const l3: L3Checker = {
+      check: () => ({ ok: true }),
+      async checkMany(_c, ids) {
+        seen.push(Array.from(ids));
+        return Array.from(ids, (v) => ({ ok: records[v]!.pre !== 'false', reason: 'judged' }));
+      },
+    };
+    const l4: L4Reranker = { score: () => 0, scoreMany: async (_c, ids) => Array.from(ids, (v) => (records[v]!.name === 'sub' ? 10 : 0)) };
+    const r = await new Retriever(corpus, { l1: exactL1(corpus), l2: asyncL2, l3, l4 }).retrieveAsync(goal);
+    expect(r.winner?.name).toBe('sub');
+    // one L3 call for the shortlist, one per descended group
+    expect(seen[0]).toEqual([7, 3]);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(r.rejected.every((x) => x.reason === 'judged')).toBe(true);
+  });
+
+  it('the synchronous retrieve refuses an async stage with ERR_ASYNC_STAGE', () => {
+    const ret = new Retriever(corpus, { l1: exactL1(corpus), l2: asyncL2 });
+    expect(() => ret.retrieve(goal)).toThrow(expect.objectContaining({ code: 'ERR_ASYNC_STAGE' }));
+    expect(() => ret.retrieve(goal)).toThrow(/L2 stage answered asynchronously; use retrieveAsync/);
+  });
+
+  it('a sync ranker gives the same result through retrieve and retrieveAsync', async () => {
+    const ret = new Retriever(corpus, { l1: exactL1(corpus) });
+    const a = ret.retrieve(goal);
+    const b = await ret.retrieveAsync(goal);
+    expect(Array.from(b.ranked)).toEqual(Array.from(a.ranked));
+    expect(b.tokens).toBe(a.tokens);
   });
 });
 
