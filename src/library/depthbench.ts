@@ -1,9 +1,8 @@
 /**
  * Where the DepthBench / xLAM schema files live. They are external data (TIER's release,
- * Apache-2.0), found in this order:
+ * Apache-2.0, see `data/depthbench/PROVENANCE.md`) shipped inside the package, found in this order:
  * 1. `$COCODA_DEPTHBENCH_DIR`,
- * 2. `data/depthbench/` inside the package,
- * 3. `../shared/data/depthbench/` beside the package (the layout of this project's workspace).
+ * 2. `data/depthbench/` inside the package.
  *
  * @example
  * ```ts
@@ -20,7 +19,7 @@ import { packageRoot } from '../native/loader.ts';
 export function depthbenchDirs(): string[] {
   const dirs: string[] = [];
   if (process.env.COCODA_DEPTHBENCH_DIR) dirs.push(path.resolve(process.env.COCODA_DEPTHBENCH_DIR));
-  dirs.push(path.join(packageRoot, 'data', 'depthbench'), path.resolve(packageRoot, '..', 'shared', 'data', 'depthbench'));
+  dirs.push(path.join(packageRoot, 'data', 'depthbench'));
   return dirs;
 }
 

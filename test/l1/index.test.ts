@@ -5,6 +5,7 @@ import type { Param, Signature, Type } from '../../src/types/ast.ts';
 import { parseSignature, TypeRegistry, unifySignature } from '../../src/types/index.ts';
 import { CocodaError } from '../../src/errors.ts';
 import { eachBackend, hasNative } from '../helpers/backends.ts';
+import { needNative, needNoNative } from '../helpers/skip.ts';
 import { arbSignature, arbType, NOMINALS } from '../types/arbitrary.ts';
 
 const registry = new TypeRegistry(NOMINALS);
@@ -85,7 +86,8 @@ describe('L1 index: native = TS twin = brute-force scan', () => {
     );
   });
 
-  it.runIf(hasNative())('native unifier = TypeScript unifier on random pairs', () => {
+  it('native unifier = TypeScript unifier on random pairs', (ctx) => {
+    needNative(ctx);
     fc.assert(
       fc.property(arbSignature({ vars: ['g'], depth: 3 }), arbSignature({ vars: ['a', 'b'], depth: 3 }), (g, t) => {
         expect(nativeL1Unify(g, t)).toBe(unifySignature(g, t) !== null);
@@ -155,7 +157,8 @@ describe('L1 index: bad input', () => {
     expect([...ix.query('(float, float, float) -> float')]).toEqual([]);
   });
 
-  it.runIf(!hasNative())('asking for native without the addon is a CocodaError', () => {
+  it('asking for native without the addon is a CocodaError', (ctx) => {
+    needNoNative(ctx);
     expect(() => buildL1Index([], [], { backend: 'native' })).toThrow(CocodaError);
   });
 });
