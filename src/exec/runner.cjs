@@ -21,11 +21,6 @@ const vm = require('node:vm');
 const fs = require('node:fs');
 const { Worker } = require('node:worker_threads');
 
-const config = JSON.parse(process.argv[2] || '{}');
-const NONCE = String(config.nonce);
-const MAX_TRACE = config.maxTraceNodes | 0 || 10000;
-const MAX_OUTCOME_CHARS = config.maxOutcomeChars | 0 || 64 * 1024 * 1024;
-const MAX_PROGRAMS = config.maxPrograms | 0 || 256;
 
 // ---------------------------------------------------------------------------------------------
 // Code that runs INSIDE the context. It is stringified, so it must not close over anything.
@@ -80,6 +75,42 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       configurable: false,
     });
   }
+  // 3a. RegExp's legacy static accessors (RegExp.$1, lastMatch, input, …) are context-wide state
+  //     that every regex operation writes: one call could read what the previous one matched, or
+  //     plant RegExp.input. Delete them all (they are configurable own accessors of RegExp).
+  for (const k of ownKeys(RegExp)) {
+    if (k === 'length' || k === 'name' || k === 'prototype' || typeof k === 'symbol') continue;
+    const d = getOwnPropertyDescriptor(RegExp, k);
+    if (d && d.configurable && !('value' in d)) delete RegExp[k];
+  }
+
+  // 3b. Stack traces show only tool-program frames: the runner's own frames would reveal host
+  //     paths. Installed before Error is frozen, so tool code cannot replace it.
+  const PROGRAM_FILE = 'cocoda-program-';
+  function frameText(f) {
+    let file = '';
+    try { file = StringCtor(f.getFileName() || ''); } catch (e) { return ''; }
+    if (file.slice(0, PROGRAM_FILE.length) !== PROGRAM_FILE) return '';
+    let fn = '';
+    try { fn = StringCtor(f.getFunctionName() || ''); } catch (e) { fn = ''; }
+    const where = file + ':' + f.getLineNumber() + ':' + f.getColumnNumber();
+    return '\n    at ' + (fn ? fn + ' (' + where + ')' : where);
+  }
+  defineProperty(ErrorCtor, 'prepareStackTrace', {
+    value: function prepareStackTrace(error, frames) {
+      let head = 'Error';
+      try {
+        const name = error.name;
+        const message = error.message;
+        head = (name === undefined ? 'Error' : StringCtor(name)) + (message === undefined || message === '' ? '' : ': ' + StringCtor(message));
+      } catch (e) { head = 'Error'; }
+      let out = head;
+      for (let i = 0; i < frames.length; i++) out += frameText(frames[i]);
+      return out;
+    },
+    writable: false, enumerable: false, configurable: false,
+  });
+
   tame(ObjectProto, 'toString');
   tame(ObjectProto, 'valueOf');
   tame(ObjectProto, 'toLocaleString');
@@ -103,6 +134,23 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   roots.push(getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new Map().entries()), getPrototypeOf(new Set().values()));
   roots.push(getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf('a'.matchAll(/a/g)));
   roots.push(getOwnPropertyDescriptor((function () { return arguments; })(), 'callee').get);
+  // Intrinsics reachable only through instances (not from any global by property access):
+  // Intl.Segmenter's %SegmentsPrototype% and %SegmentIteratorPrototype%, and, where the engine
+  // has them, the iterator-helper prototypes (%IteratorHelperPrototype%,
+  // %WrapForValidIteratorPrototype%). test/exec/prototypes.test.ts walks the context
+  // independently (calling every reachable method) to find any this list misses.
+  const viaInstances = [
+    () => new Intl.Segmenter().segment('a'),
+    () => new Intl.Segmenter().segment('a')[Symbol.iterator](),
+    () => G.Iterator.from({ next() { return { done: true, value: undefined }; } }),
+    () => [].values().map((x) => x),
+    () => [].values().flatMap((x) => [x]),
+    () => new Map().keys(),
+    () => new Set().entries(),
+  ];
+  for (const make of viaInstances) {
+    try { roots.push(getPrototypeOf(make())); } catch (e) { /* not in this engine */ }
+  }
   const seen = new SetCtor();
   while (roots.length) {
     const o = roots.pop();
@@ -301,8 +349,8 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
   }
 
-  // 7. Calls. One top-level call at a time (the process is single-threaded and tool code cannot
-  //    schedule anything: the context's microtask queue is never drained).
+  // 7. Calls. One top-level call at a time (the process is single-threaded; Promise jobs a call
+  //    queues are run by the runner right after that call, under that call's time limit).
   const TRACE = 1, CONTRACTS = 2;
   const st = { mode: 0, parent: null, nodes: 0, dropped: 0, violations: [], errObj: undefined, errTool: '' };
 
@@ -324,11 +372,13 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       throw violation(t, kind, args, result, kind + '-condition of "' + t.name + '" threw (' + d.message + '): ' + (kind === 'pre' ? t.preSrc : t.postSrc));
     }
     if (!ok) {
+      // Markers are removed BEFORE clipping: a clip that cut a marker in half would leave part of
+      // the per-sandbox secret in a message that tool code can read (it catches the violation).
       let shown = '';
-      try { shown = clip(jsonStringify(snapshot(args)), 300); } catch (e) { shown = '?'; }
+      try { shown = clip(unmark(jsonStringify(snapshot(args))), 300); } catch (e) { shown = '?'; }
       let rs = '';
-      if (kind === 'post') { try { rs = ', result ' + clip(jsonStringify(snapshot(result)), 200); } catch (e) { rs = ''; } }
-      throw violation(t, kind, args, result, kind + '-condition of "' + t.name + '" violated: ' + (kind === 'pre' ? t.preSrc : t.postSrc) + ' with args ' + unmark(shown) + unmark(rs));
+      if (kind === 'post') { try { rs = ', result ' + clip(unmark(jsonStringify(snapshot(result))), 200); } catch (e) { rs = ''; } }
+      throw violation(t, kind, args, result, kind + '-condition of "' + t.name + '" violated: ' + (kind === 'pre' ? t.preSrc : t.postSrc) + ' with args ' + shown + rs);
     }
   }
 
@@ -497,122 +547,167 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
 // ---------------------------------------------------------------------------------------------
 // The runner (this realm).
 
-const sab = new SharedArrayBuffer(32);
-// [0] call sequence number, [1] busy flag, [2] batch id, [3] index in batch, [4] timeout ms, [7] stop
-const progress = new Int32Array(sab);
-
-const WATCHDOG = `
-const { workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const a = new Int32Array(workerData.sab);
-let lastSeq = -1, lastBusy = 0, since = Date.now();
-for (;;) {
-  if (Atomics.load(a, 7) !== 0) break;
-  // Idle: sleep until a batch starts (the runner notifies slot 1). Busy: poll every 5 ms.
-  if (Atomics.load(a, 1) === 0) { Atomics.wait(a, 1, 0); lastBusy = 0; continue; }
-  Atomics.wait(a, 7, 0, 5);
-  const busy = Atomics.load(a, 1), seq = Atomics.load(a, 0), now = Date.now();
-  if (!busy || seq !== lastSeq || busy !== lastBusy) { lastSeq = seq; lastBusy = busy; since = now; continue; }
-  if (now - since > Atomics.load(a, 4)) {
-    try { fs.writeSync(2, '\\n@@cocoda-timeout ' + Atomics.load(a, 2) + ' ' + Atomics.load(a, 3) + '\\n'); } catch (e) {}
-    process.kill(process.pid, 'SIGKILL');
-  }
-}`;
-const watchdog = new Worker(WATCHDOG, { eval: true, workerData: { sab }, resourceLimits: { maxOldGenerationSizeMb: 16 } });
-watchdog.unref();
-
-const context = vm.createContext(Object.create(null), {
-  name: 'cocoda-tools',
-  codeGeneration: { strings: false, wasm: false },
-  microtaskMode: 'afterEvaluate',
-});
-const hostNow = () => performance.now();
-const install = new vm.Script('(' + cocodaPrelude.toString() + ')', { filename: 'cocoda-prelude.js' }).runInContext(context, { timeout: 10000 });
-const rt = install(hostNow, NONCE, MAX_TRACE);
-
-/** key → in-context entry function; Map order is the LRU order. */
-const programs = new Map();
-
-function compile(key, source) {
-  const script = new vm.Script(source, { filename: 'cocoda-program-' + key.slice(0, 12) + '.js' });
-  const factory = script.runInContext(context, { timeout: 5000 });
-  const entry = factory(rt);
-  programs.set(key, entry);
-  while (programs.size > MAX_PROGRAMS) programs.delete(programs.keys().next().value);
-  return entry;
+/**
+ * The locked-down context tool programs run in: a fresh `node:vm` context (null-prototype global,
+ * no code generation from strings, its own microtask queue) with the prelude installed.
+ * Exported for tests that inspect the context directly (test/exec/prototypes.test.ts).
+ * @param {string} nonce per-sandbox secret of the value marker
+ * @param {number} maxTrace trace nodes kept per call
+ */
+function createToolContext(nonce, maxTrace) {
+  const context = vm.createContext(Object.create(null), {
+    name: 'cocoda-tools',
+    codeGeneration: { strings: false, wasm: false },
+    microtaskMode: 'afterEvaluate',
+  });
+  const hostNow = () => performance.now();
+  const install = new vm.Script('(' + cocodaPrelude.toString() + ')', { filename: 'cocoda-prelude.js' }).runInContext(context, { timeout: 10000 });
+  const rt = install(hostNow, nonce, maxTrace);
+  return { context, rt };
 }
 
-const FAILED = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_INTERNAL', message: 'the sandbox entry failed unexpectedly' } });
+function main() {
+  const config = JSON.parse(process.argv[2] || '{}');
+  const NONCE = String(config.nonce);
+  const MAX_TRACE = config.maxTraceNodes | 0 || 10000;
+  const MAX_OUTCOME_CHARS = config.maxOutcomeChars | 0 || 64 * 1024 * 1024;
+  const MAX_PROGRAMS = config.maxPrograms | 0 || 256;
 
-function run(msg) {
-  let entry = programs.get(msg.key);
-  if (entry) {
-    programs.delete(msg.key);
-    programs.set(msg.key, entry);
-  } else if (typeof msg.source === 'string') {
-    Atomics.store(progress, 2, msg.id | 0);
-    Atomics.store(progress, 3, -1);
-    Atomics.store(progress, 4, 10000);
-    Atomics.add(progress, 0, 1);
-    Atomics.store(progress, 1, 1);
-    Atomics.notify(progress, 1);
+  const sab = new SharedArrayBuffer(32);
+  // [0] call sequence number, [1] busy flag, [2] batch id, [3] index in batch, [4] timeout ms, [7] stop
+  const progress = new Int32Array(sab);
+
+  const WATCHDOG = `
+  const { workerData } = require('node:worker_threads');
+  const fs = require('node:fs');
+  const a = new Int32Array(workerData.sab);
+  let lastSeq = -1, lastBusy = 0, since = Date.now();
+  for (;;) {
+    if (Atomics.load(a, 7) !== 0) break;
+    // Idle: sleep until a batch starts (the runner notifies slot 1). Busy: poll every 5 ms.
+    if (Atomics.load(a, 1) === 0) { Atomics.wait(a, 1, 0); lastBusy = 0; continue; }
+    Atomics.wait(a, 7, 0, 5);
+    const busy = Atomics.load(a, 1), seq = Atomics.load(a, 0), now = Date.now();
+    if (!busy || seq !== lastSeq || busy !== lastBusy) { lastSeq = seq; lastBusy = busy; since = now; continue; }
+    if (now - since > Atomics.load(a, 4)) {
+      try { fs.writeSync(2, '\\n@@cocoda-timeout ' + Atomics.load(a, 2) + ' ' + Atomics.load(a, 3) + '\\n'); } catch (e) {}
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }`;
+  const watchdog = new Worker(WATCHDOG, { eval: true, workerData: { sab }, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+  watchdog.unref();
+
+  const { context, rt } = createToolContext(NONCE, MAX_TRACE);
+
+  /** key → in-context entry function; Map order is the LRU order. */
+  const programs = new Map();
+
+  function compile(key, source) {
+    const script = new vm.Script(source, { filename: 'cocoda-program-' + key.slice(0, 12) + '.js' });
+    const factory = script.runInContext(context, { timeout: 5000 });
+    const entry = factory(rt);
+    programs.set(key, entry);
+    while (programs.size > MAX_PROGRAMS) programs.delete(programs.keys().next().value);
+    return entry;
+  }
+
+  // Evaluating any script in the context ends with a microtask checkpoint (microtaskMode
+  // 'afterEvaluate'): running this empty one after each call runs the Promise jobs that call queued,
+  // while the watchdog still charges that call, so no job is left to run inside a later call or
+  // program compile (where it could stall or fail a different tool).
+  const DRAIN = new vm.Script('undefined', { filename: 'cocoda-drain.js' });
+  function drainMicrotasks() {
     try {
-      entry = compile(msg.key, msg.source);
-    } catch (e) {
-      Atomics.store(progress, 1, 0);
-      let message = 'program does not compile';
-      if (e instanceof Error) message += ': ' + String(e.message);
-      process.send({ type: 'compile-error', id: msg.id, message });
+      DRAIN.runInContext(context);
+    } catch {
+      /* a job's exception is its own (unhandled rejections are ignored) */
+    }
+  }
+
+  /** A timeout as the watchdog's Int32 slot holds it: 1 … 2^31-1 ms (never wrapped). */
+  function timeoutSlot(ms) {
+    const n = Number(ms);
+    if (!Number.isFinite(n) || n < 1) return 1000;
+    return Math.min(Math.floor(n), 2147483647);
+  }
+
+  const FAILED = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_INTERNAL', message: 'the sandbox entry failed unexpectedly' } });
+
+  function run(msg) {
+    let entry = programs.get(msg.key);
+    if (entry) {
+      programs.delete(msg.key);
+      programs.set(msg.key, entry);
+    } else if (typeof msg.source === 'string') {
+      Atomics.store(progress, 2, msg.id | 0);
+      Atomics.store(progress, 3, -1);
+      Atomics.store(progress, 4, 10000);
+      Atomics.add(progress, 0, 1);
+      Atomics.store(progress, 1, 1);
+      Atomics.notify(progress, 1);
+      try {
+        drainMicrotasks(); // (empty here: every call drains its own jobs)
+        entry = compile(msg.key, msg.source);
+      } catch (e) {
+        Atomics.store(progress, 1, 0);
+        let message = 'program does not compile';
+        if (e instanceof Error) message += ': ' + String(e.message);
+        process.send({ type: 'compile-error', id: msg.id, message });
+        return;
+      }
+    } else {
+      process.send({ type: 'missing', id: msg.id });
       return;
     }
-  } else {
-    process.send({ type: 'missing', id: msg.id });
-    return;
-  }
-  const calls = msg.calls;
-  const outcomes = new Array(calls.length);
-  Atomics.store(progress, 2, msg.id | 0);
-  Atomics.store(progress, 4, msg.timeoutMs | 0 || 1000);
-  Atomics.store(progress, 1, 1);
-  Atomics.notify(progress, 1);
-  for (let i = 0; i < calls.length; i++) {
-    const c = calls[i];
-    Atomics.store(progress, 3, i);
-    Atomics.add(progress, 0, 1);
-    let out;
-    try {
-      out = entry(String(c[0]), String(c[1]), c[2] | 0);
-    } catch {
-      out = FAILED;
+    const calls = msg.calls;
+    const outcomes = new Array(calls.length);
+    Atomics.store(progress, 2, msg.id | 0);
+    Atomics.store(progress, 4, timeoutSlot(msg.timeoutMs));
+    Atomics.store(progress, 1, 1);
+    Atomics.notify(progress, 1);
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i];
+      Atomics.store(progress, 3, i);
+      Atomics.add(progress, 0, 1);
+      let out;
+      try {
+        out = entry(String(c[0]), String(c[1]), c[2] | 0);
+      } catch {
+        out = FAILED;
+      }
+      drainMicrotasks();
+      if (typeof out !== 'string') out = FAILED;
+      else if (out.length > MAX_OUTCOME_CHARS) {
+        out = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_VALUE', message: 'result larger than ' + MAX_OUTCOME_CHARS + ' characters of JSON', tool: String(c[0]) } });
+      }
+      outcomes[i] = out;
     }
-    if (typeof out !== 'string') out = FAILED;
-    else if (out.length > MAX_OUTCOME_CHARS) {
-      out = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_VALUE', message: 'result larger than ' + MAX_OUTCOME_CHARS + ' characters of JSON', tool: String(c[0]) } });
-    }
-    outcomes[i] = out;
+    Atomics.store(progress, 1, 0);
+    process.send({ type: 'done', id: msg.id, outcomes });
   }
-  Atomics.store(progress, 1, 0);
-  process.send({ type: 'done', id: msg.id, outcomes });
-}
 
-process.on('unhandledRejection', () => {});
-process.on('message', (msg) => {
-  if (!msg || typeof msg !== 'object') return;
-  if (msg.type === 'run') run(msg);
-  else if (msg.type === 'drop') programs.delete(msg.key);
-  else if (msg.type === 'exit') {
+  process.on('unhandledRejection', () => {});
+  process.on('message', (msg) => {
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.type === 'run') run(msg);
+    else if (msg.type === 'drop') programs.delete(msg.key);
+    else if (msg.type === 'exit') {
+      stopWatchdog();
+      process.exit(0);
+    }
+  });
+  process.on('disconnect', () => {
     stopWatchdog();
     process.exit(0);
+  });
+  function stopWatchdog() {
+    Atomics.store(progress, 7, 1);
+    Atomics.store(progress, 1, 2);
+    Atomics.notify(progress, 1);
+    Atomics.notify(progress, 7);
   }
-});
-process.on('disconnect', () => {
-  stopWatchdog();
-  process.exit(0);
-});
-function stopWatchdog() {
-  Atomics.store(progress, 7, 1);
-  Atomics.store(progress, 1, 2);
-  Atomics.notify(progress, 1);
-  Atomics.notify(progress, 7);
+  process.send({ type: 'ready' });
 }
-process.send({ type: 'ready' });
+
+if (require.main === module) main();
+module.exports = { createToolContext, cocodaPrelude };

@@ -105,6 +105,11 @@ export interface SandboxStats {
   crashes: number;
 }
 
+/** Largest per-call wall-time limit (ms): the watchdog keeps it in an Int32 slot. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+/** Longest delay a Node timer takes (larger ones fire after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const RUNNER = fileURLToPath(new URL('./runner.cjs', import.meta.url));
 const TRACE = 1;
 const CONTRACTS = 2;
@@ -161,14 +166,15 @@ export class Sandbox {
   readonly #stats: SandboxStats = { spawns: 0, batches: 0, calls: 0, timeouts: 0, memoryKills: 0, crashes: 0 };
 
   constructor(options: SandboxOptions = {}) {
-    const int = (name: string, v: number | undefined, dflt: number, min: number): number => {
+    const int = (name: string, v: number | undefined, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+      const want = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
       if (v === undefined) return dflt;
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw argError('type', name, `an integer ≥ ${min}`, v);
-      if (v < min) throw argError('range', name, `an integer ≥ ${min}`, v);
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw argError('type', name, want, v);
+      if (v < min || v > max) throw argError('range', name, want, v);
       return v;
     };
-    this.timeoutMs = int('timeoutMs', options.timeoutMs, 2000, 10);
-    this.memoryMb = int('memoryMb', options.memoryMb, 192, 32);
+    this.timeoutMs = int('timeoutMs', options.timeoutMs, 2000, 10, MAX_TIMEOUT_MS);
+    this.memoryMb = int('memoryMb', options.memoryMb, 192, 32, 1 << 20);
     const nonce = randomBytes(12).toString('hex');
     this.#config = {
       nonce,
@@ -198,7 +204,9 @@ export class Sandbox {
   run(program: Program, calls: readonly CallSpec[], options: { timeoutMs?: number } = {}): Promise<CallOutcome[]> {
     if (this.#closed) return Promise.reject(new CocodaError('sandbox is closed', 'ERR_SANDBOX_CLOSED'));
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 10) return Promise.reject(argError('range', 'timeoutMs', 'an integer ≥ 10', timeoutMs));
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 10 || timeoutMs > MAX_TIMEOUT_MS) {
+      return Promise.reject(argError('range', 'timeoutMs', `an integer from 10 to ${MAX_TIMEOUT_MS}`, timeoutMs));
+    }
     const encoded: Array<[string, string, number] | CallOutcome> = calls.map((c, i) => {
       if (typeof c?.tool !== 'string') return failure('ERR_EXEC_VALUE', `calls[${i}].tool must be a string`);
       if (!Array.isArray(c.args)) return failure('ERR_EXEC_VALUE', `tool "${c.tool}": arguments must be an array`, c.tool);
@@ -309,7 +317,7 @@ export class Sandbox {
       // Last-resort guard should the child stop answering without dying.
       guard = setTimeout(() => {
         if (child.pending?.id === id) this.#kill();
-      }, timeoutMs * calls.length + 30_000);
+      }, Math.min(MAX_TIMER_MS, timeoutMs * calls.length + 30_000));
       guard.unref();
       child.proc.send(msg, (err) => {
         if (err && child.pending?.id === id) this.#kill();

@@ -15,6 +15,8 @@ const TOOLS: Record<string, string> = {
   micro_loop: 'function micro_loop() { let p = Promise.resolve(); const f = () => { p = p.then(f); }; f(); return 1; }',
   micro_spin: 'function micro_spin() { Promise.resolve().then(() => { for (;;) {} }); return 2; }',
   returns_promise: 'function returns_promise() { return Promise.resolve(1); }',
+  micro_slow: 'function micro_slow() { Promise.resolve().then(() => { const t = Date.now(); while (Date.now() - t < 1500); }); return 3; }',
+  micro_async: 'function micro_async() { (async () => { await null; for (;;) {} })(); return 4; }',
   // memory
   alloc_push: 'function alloc_push() { const a = []; for (;;) a.push({ x: [1, 2, 3] }); }',
   alloc_sparse: 'function alloc_sparse() { const a = []; a.length = 2 ** 32 - 1; a.fill(0); return 1; }',
@@ -111,7 +113,7 @@ afterAll(async () => {
   await sb.close();
 });
 
-const SPINNERS = new Set(['spin', 'spin_catch', 'regex_bomb', 'alloc_push', 'alloc_sparse', 'throws_getter', 'deep_catch']);
+const SPINNERS = new Set(['spin', 'spin_catch', 'regex_bomb', 'alloc_push', 'alloc_sparse', 'throws_getter', 'deep_catch', 'micro_loop', 'micro_spin', 'micro_async']);
 
 async function call(tool: string, args: unknown[] = []): Promise<CallOutcome> {
   return sb.call(program, tool, args, SPINNERS.has(tool) ? { timeoutMs: 400 } : {});
@@ -138,14 +140,26 @@ describe('sandbox attack suite', () => {
     }
   });
 
-  it('never runs asynchronous continuations: microtask loops cannot spin, Promises are rejected', async () => {
-    expect(await call('micro_loop')).toMatchObject({ ok: true, result: 1 });
-    expect(await call('micro_spin')).toMatchObject({ ok: true, result: 2 });
-    const t0 = performance.now();
-    await stillWorks();
-    expect(performance.now() - t0).toBeLessThan(300); // nothing left spinning in the background
+  it('runs the Promise jobs a call queues right after it, charged to that call; Promises are rejected', async () => {
+    // A job loop is the queuing call's own timeout, never another call's.
+    for (const tool of ['micro_loop', 'micro_spin', 'micro_async']) {
+      expect(await call(tool)).toMatchObject({ ok: false, error: { code: 'ERR_EXEC_TIMEOUT', tool } });
+      const t0 = performance.now();
+      await stillWorks();
+      expect(performance.now() - t0).toBeLessThan(1000); // nothing left spinning in the background
+    }
     expect(await call('returns_promise')).toMatchObject({ ok: false, error: { code: 'ERR_EXEC_ASYNC' } });
     await stillWorks();
+  });
+
+  it('leaves no Promise job behind to stall the next program compile (a different tool)', async () => {
+    expect(await call('micro_slow')).toMatchObject({ ok: true, result: 3 });
+    // A program this sandbox has not compiled yet: compiling it used to run micro_slow's job first.
+    const other = compileProgram([{ name: 'fresh_tool', body: `function fresh_tool() { return ${Date.now() % 1000}; }` }]);
+    const t0 = performance.now();
+    const o = await sb.call(other, 'fresh_tool', []);
+    expect(o.ok).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1200);
   });
 
   it('stops allocation bombs at the memory limit (on- and off-heap)', async () => {
@@ -280,5 +294,84 @@ describe('sandbox attack suite', () => {
       { timeoutMs: 1000 },
     );
     expect(outs.map((o) => (o.ok ? o.result : o.error!.code))).toEqual([2, 'ERR_EXEC_TIMEOUT', 4, expect.stringMatching(/ERR_EXEC_(MEMORY|TIMEOUT)/), 6]);
+  });
+});
+
+describe('no state one call can write survives into another call or program', () => {
+  const iso = compileProgram([
+    { name: 'seg_tamper', body: `function seg_tamper() {
+      const seg = new Intl.Segmenter('en', { granularity: 'word' }).segment('a b');
+      const results = [];
+      for (const P of [Object.getPrototypeOf(seg), Object.getPrototypeOf(seg[Symbol.iterator]())]) {
+        try { P.next = function () { return { done: false, value: { segment: 'EVIL', isWordLike: true } }; }; results.push('assigned'); }
+        catch (e) { results.push('blocked'); }
+        try { Object.defineProperty(P, 'containing', { value: () => 'EVIL' }); results.push('defined'); } catch (e) { results.push('blocked'); }
+      }
+      return results;
+    }` },
+    { name: 'words', body: `function words(s) {
+      return Array.from(new Intl.Segmenter('en', { granularity: 'word' }).segment(s)).filter((x) => x.isWordLike).map((x) => x.segment);
+    }` },
+    { name: 'regex_secret', body: 'function regex_secret(s) { return /(s\\w+)/.test(s); }' },
+    { name: 'regex_peek', body: 'function regex_peek() { return [typeof RegExp.$1, typeof RegExp.lastMatch, typeof RegExp.input, String(RegExp.$1)]; }' },
+    { name: 'regex_plant', body: 'function regex_plant() { try { RegExp.input = "planted"; return "set"; } catch (e) { return "blocked"; } }' },
+    { name: 'stack_peek', body: 'function stack_peek() { return new Error("x").stack; }' },
+    { name: 'need_pos', body: 'function need_pos(s, x) { return x; }', pre: 'x > 0' },
+    { name: 'leak_marker', body: `function leak_marker(n) {
+      try { need_pos('a'.repeat(n), NaN); } catch (e) { return e.message; }
+      return '';
+    }` },
+  ]);
+  let s2: Sandbox;
+  beforeAll(() => {
+    s2 = new Sandbox({ timeoutMs: 5000 });
+  });
+  afterAll(async () => {
+    await s2.close();
+  });
+
+  it('Intl.Segmenter prototypes are frozen: a candidate cannot change what words() returns', async () => {
+    const [t, w] = await s2.run(iso, [{ tool: 'seg_tamper', args: [] }, { tool: 'words', args: ['hello big world'] }]);
+    expect(t).toMatchObject({ ok: true, result: ['blocked', 'blocked', 'blocked', 'blocked'] });
+    expect(w).toMatchObject({ ok: true, result: ['hello', 'big', 'world'] });
+  });
+
+  it('RegExp legacy statics do not exist: no cross-call leak of the last match, nothing to plant', async () => {
+    const [a, b, c] = await s2.run(iso, [{ tool: 'regex_secret', args: ['the secret'] }, { tool: 'regex_peek', args: [] }, { tool: 'regex_plant', args: [] }]);
+    expect(a).toMatchObject({ ok: true, result: true });
+    expect(b).toMatchObject({ ok: true, result: ['undefined', 'undefined', 'undefined', 'undefined'] });
+    expect(c).toMatchObject({ ok: true, result: 'blocked' }); // strict mode: RegExp is frozen
+  });
+
+  it('stack traces show program frames only, never host paths', async () => {
+    const o = await s2.call(iso, 'stack_peek', []);
+    expect(o.ok).toBe(true);
+    const stack = o.result as string;
+    expect(stack).toMatch(/^Error: x\n {4}at \S+ \(cocoda-program-[0-9a-f]+\.js:\d+:\d+\)$/);
+    expect(stack).not.toMatch(/runner\.cjs|node:|\/work|\/tmp|\/home/);
+  });
+
+  it('a clipped contract message never carries part of the wire marker (no forged Infinity)', async () => {
+    // Argument lengths that put the marker of NaN across the 300-character clip.
+    const calls = [];
+    for (let n = 250; n <= 300; n++) calls.push({ tool: 'leak_marker', args: [n] });
+    const outs = await s2.run(iso, calls);
+    for (const o of outs) {
+      expect(o.ok).toBe(true);
+      const m = o.result as string;
+      expect(m).toMatch(/pre-condition of "need_pos" violated/);
+      expect(m).not.toMatch(/\\u0000|\u0000|\\u00|\\u$|\\$/);
+    }
+  });
+
+  it('accepts the largest timeout without overflowing a timer', async () => {
+    const big = new Sandbox({ timeoutMs: 2_147_483_647 });
+    try {
+      expect(await big.call(iso, 'words', ['one two'])).toMatchObject({ ok: true, result: ['one', 'two'] });
+      await expect(big.run(iso, [], { timeoutMs: 2_147_483_648 })).rejects.toThrow(/from 10 to 2147483647/);
+    } finally {
+      await big.close();
+    }
+    expect(() => new Sandbox({ timeoutMs: 2 ** 31 })).toThrow(RangeError);
   });
 });
