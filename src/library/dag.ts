@@ -145,6 +145,24 @@ export function validateRecord(input: unknown, registry: TypeRegistry = defaultT
   return prepareRecord(input, registry).record;
 }
 
+/** A remote tool's address: `{protocol: "mcp", tool, params, command+args | url}`, and no body. */
+function checkRemote(field: string, v: unknown, hasBody: boolean): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw argError('type', field, 'an object {protocol: "mcp", tool, params, command | url}', v);
+  const o = v as Record<string, unknown>;
+  if (o.protocol !== 'mcp') throw argError('range', `${field}.protocol`, '"mcp"', o.protocol);
+  checkString(`${field}.tool`, o.tool, true);
+  if (!Array.isArray(o.params)) throw argError('type', `${field}.params`, 'an array of parameter names', o.params);
+  o.params.forEach((p, i) => checkString(`${field}.params[${i}]`, p, true));
+  if ((o.command === undefined) === (o.url === undefined)) throw argError('range', field, 'either a command (stdio server) or a url (HTTP server)', v);
+  if (o.command !== undefined) checkString(`${field}.command`, o.command, true);
+  if (o.url !== undefined) checkString(`${field}.url`, o.url, true);
+  if (o.args !== undefined) {
+    if (!Array.isArray(o.args)) throw argError('type', `${field}.args`, 'an array of strings', o.args);
+    o.args.forEach((a, i) => checkString(`${field}.args[${i}]`, a));
+  }
+  if (hasBody) throw argError('range', field, 'absent on a tool with a body (a remote tool runs on its server)', v);
+}
+
 function prepareRecord(input: unknown, registry: TypeRegistry): { record: Readonly<ToolRecord>; nominals: string[] } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw argError('type', 'record', 'an object', input);
   const r = input as Record<string, unknown>;
@@ -169,6 +187,7 @@ function prepareRecord(input: unknown, registry: TypeRegistry): { record: Readon
     checkExamples(name, r.examples as ToolExample[]);
   }
   if (r.body !== undefined) checkString(f('body'), r.body, true);
+  if (r.remote !== undefined) checkRemote(f('remote'), r.remote, r.body !== undefined);
   if (r.origin !== undefined && !ORIGINS.has(r.origin as string)) {
     throw argError('range', f('origin'), `one of ${[...ORIGINS].join(', ')}`, r.origin);
   }

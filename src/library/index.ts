@@ -3,7 +3,7 @@
  * JSON-Schema import and snapshots.
  */
 export { normalizeRecord } from './record.ts';
-export type { ToolRecord, ToolExample } from './record.ts';
+export type { ToolRecord, ToolExample, RemoteTool } from './record.ts';
 export { ToolDag, validateRecord, signatureNominals } from './dag.ts';
 export type { ToolInput, ToolNode, LibraryStats, AddFailure, Csr } from './dag.ts';
 export { analyzeBody, JS_GLOBAL_CALLEES, isReservedToolName, IDENTIFIER_RE } from './edges.ts';

@@ -36,6 +36,25 @@ export interface ToolRecord {
   body?: string;
   /** Where the tool came from. */
   origin: 'primitive' | 'composite' | 'imported' | 'teacher' | 'user';
+  /**
+   * A remote tool (no body): calls go to this MCP server (`cocoda library import-mcp`;
+   * `cocoda run` calls it through MCP).
+   */
+  remote?: RemoteTool;
+}
+
+/** Where a remote tool lives: an MCP server started as a command (stdio) or reached by URL. */
+export interface RemoteTool {
+  protocol: 'mcp';
+  /** stdio server: the command and its arguments. */
+  command?: string;
+  args?: string[];
+  /** streamable-HTTP server URL. */
+  url?: string;
+  /** The tool's name on that server. */
+  tool: string;
+  /** Parameter names in signature order: positional cocoda arguments become this MCP argument object. */
+  params: string[];
 }
 
 /** Fills the optional layers of a partial record with their empty values. */
@@ -53,5 +72,9 @@ export function normalizeRecord(r: Pick<ToolRecord, 'name' | 'signature'> & Part
     origin: r.origin ?? 'user',
   };
   if (r.body !== undefined) out.body = r.body;
+  if (r.remote !== undefined) {
+    out.remote = { ...r.remote, params: [...r.remote.params] };
+    if (r.remote.args) out.remote.args = [...r.remote.args];
+  }
   return out;
 }

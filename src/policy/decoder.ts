@@ -88,6 +88,12 @@ export interface DecoderOptions {
   tokenizer?: PolicyTokenizer | undefined;
   /** Most rows in the running batch (default 32); further requests wait in the queue. */
   maxBatch?: number;
+  /**
+   * Sample only ids below this (default: the tokenizer's vocabulary size, else the model's): a
+   * model whose embedding is padded past its tokenizer never emits an id the tokenizer cannot
+   * decode. Log-probs are then over the same ids.
+   */
+  sampleVocab?: number;
 }
 
 /** Continuous-batching generator over one model (see the module comment). */
@@ -96,6 +102,7 @@ export class Decoder {
   readonly #model: Transformer;
   readonly #tokenizer: PolicyTokenizer | undefined;
   readonly #scratch: Float64Array;
+  readonly #sampleVocab: number;
   #queue: Row[] = [];
   /** Running rows, in cache order. */
   #rows: Row[] = [];
@@ -107,6 +114,8 @@ export class Decoder {
     this.#tokenizer = opts.tokenizer;
     this.maxBatch = checkPositiveInt('maxBatch', opts.maxBatch ?? 32);
     this.#scratch = new Float64Array(model.config.vocabSize);
+    const V = model.config.vocabSize;
+    this.#sampleVocab = Math.min(V, checkPositiveInt('sampleVocab', opts.sampleVocab ?? opts.tokenizer?.vocabSize ?? V));
   }
 
   /** Requests waiting to join the batch. */
@@ -263,9 +272,9 @@ export class Decoder {
     this.#rows.forEach((r, i) => {
       const logits = i < nOld ? oldLogits! : newLogits!;
       const off = (i < nOld ? i : i - nOld) * V;
-      const token = sampleRow(logits, off, V, r.temperature, r.topP, r.rng, this.#scratch);
+      const token = sampleRow(logits, off, this.#sampleVocab, r.temperature, r.topP, r.rng, this.#scratch);
       r.tokens.push(token);
-      const ev: DecodeEvent = { id: r.id, token, logProb: logProbOf(logits, off, V, token, r.temperature === 0 ? 1 : r.temperature) };
+      const ev: DecodeEvent = { id: r.id, token, logProb: logProbOf(logits, off, this.#sampleVocab, token, r.temperature === 0 ? 1 : r.temperature) };
       let done: FinishReason | undefined;
       if (r.eos.has(token)) done = 'eos';
       else if (r.stops.some((s) => endsWith(r.tokens, s))) done = 'stop';

@@ -106,6 +106,14 @@ describe('snapshot buffers', () => {
     );
   });
 
+  it('keeps a remote tool\'s MCP address; a remote tool has no body', () => {
+    const remote = { protocol: 'mcp' as const, command: 'node', args: ['server.mjs'], tool: 'add', params: ['a', 'b'] };
+    const dag = ToolDag.empty().add({ name: 'add', signature: '(a: float, b: float) -> ?', description: 'Add two numbers', origin: 'imported', remote });
+    expect(fromBuffer(toBuffer(dag)).record('add')!.remote).toEqual(remote);
+    expect(() => ToolDag.empty().add({ name: 'x', signature: '() -> int', remote: { ...remote, command: undefined } as never })).toThrow(/"x\.remote" to be either a command/);
+    expect(() => ToolDag.empty().add({ name: 'x', signature: '() -> int', remote, body: 'function x() { return 1; }' })).toThrow(/"x\.remote"/);
+  });
+
   it('keeps version numbers and the lossless round trip for an empty library', () => {
     const empty = ToolDag.empty();
     expect(fromBuffer(toBuffer(empty)).version).toBe(0);

@@ -82,6 +82,13 @@ describe('Decoder (continuous batching)', () => {
     expect(() => dec.add({ prompt: [1], maxNewTokens: 0 })).toThrow(/"maxNewTokens"/);
   });
 
+  it('sampleVocab keeps ids the tokenizer cannot decode out of the samples', () => {
+    const dec = new Decoder(policy.model, { sampleVocab: 5 });
+    const ids = Array.from({ length: 6 }, (_, i) => dec.add({ prompt: [1, 2, 3], maxNewTokens: 20, temperature: 2, seed: i }));
+    const got = drain(dec);
+    for (const id of ids) for (const e of got.get(id)!) expect(e.token).toBeLessThan(5);
+  });
+
   it('long-running mixed traffic stays within maxSeqLen (padding columns are trimmed)', () => {
     const dec = new Decoder(policy.model, { maxBatch: 4 });
     let added = 0;

@@ -53,6 +53,19 @@ export function registerExec(program: Command): void {
       if (!dag.has(name)) {
         throw new CocodaError(`no tool "${name}" in ${dir} (library version ${dag.version})`, 'ERR_UNKNOWN_TOOL', { tool: name });
       }
+      const remote = dag.record(name)!.remote;
+      if (remote) {
+        // A remote tool (library import-mcp): one call through its MCP server.
+        const { callRemoteTool } = await import('../../serve/mcp-client.ts');
+        const r = await callRemoteTool(remote, args, dag.record(name)!.signature, { timeoutMs, keepAlive: false });
+        if (opts.json) process.stdout.write(json(r.ok ? { result: r.result, trace: null } : { error: r.error, trace: null }) + '\n');
+        else if (r.ok) process.stdout.write(json(r.result) + '\n');
+        if (!r.ok) {
+          process.stderr.write(`cocoda: run ${name} failed: ${r.error!.message} [${r.error!.code}]\n`);
+          process.exitCode = 1;
+        }
+        return;
+      }
       const sandbox = new Sandbox({ timeoutMs });
       let o;
       try {

@@ -9,5 +9,7 @@ import { registerRetrieve } from './retrieve.ts';
 import { registerTasks } from './tasks.ts';
 import { registerEvolve } from './evolve.ts';
 import { registerPolicy } from './policy.ts';
+import { registerServe } from './serve.ts';
+import { registerMcp } from './mcp.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerExec, registerRetrieve, registerStart, registerTasks, registerEvolve, registerPolicy];
+export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerExec, registerRetrieve, registerStart, registerTasks, registerEvolve, registerPolicy, registerServe, registerMcp];

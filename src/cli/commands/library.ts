@@ -17,9 +17,10 @@ import type { ToolDag, ToolNode } from '../../library/dag.ts';
 import { importSchemasInto } from '../../library/import-schema.ts';
 import { openLibrary, openOrInitLibrary, saveLibrary, type OpenedLibrary } from '../../library/store.ts';
 import { registerLibraryWrite } from './library-write.ts';
+import { registerImportMcp } from './mcp.ts';
 
 /** Subcommand registrars for `cocoda library`; each adds its subcommand(s) to the group. */
-export const librarySubcommands: Array<(library: Command) => void> = [registerImport, registerShow, registerStats, registerLibraryWrite];
+export const librarySubcommands: Array<(library: Command) => void> = [registerImport, registerShow, registerStats, registerLibraryWrite, registerImportMcp];
 
 export function registerLibrary(program: Command): void {
   const library = program.command('library').description('create, inspect and change a tool library directory');
@@ -110,6 +111,7 @@ export function nodeJson(node: ToolNode): Record<string, unknown> {
     examples: r.examples,
     body: r.body ?? null,
     origin: r.origin,
+    ...(r.remote ? { remote: r.remote } : {}),
   };
 }
 
@@ -143,6 +145,8 @@ export function formatNode(dag: ToolDag, node: ToolNode): string {
   if (r.body !== undefined) {
     lines.push('  body:');
     for (const l of r.body.split('\n')) lines.push(`    ${l}`);
+  } else if (r.remote) {
+    lines.push(`  remote: MCP tool "${r.remote.tool}" on ${r.remote.url ?? [r.remote.command, ...(r.remote.args ?? [])].join(' ')}`);
   } else lines.push('  body: (none: schema-only tool)');
   return lines.join('\n');
 }

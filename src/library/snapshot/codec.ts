@@ -8,11 +8,11 @@
  * when flatc is installed).
  */
 import { Builder, ByteBuffer } from 'flatbuffers';
-import type { ToolExample, ToolRecord } from '../record.ts';
+import type { RemoteTool, ToolExample, ToolRecord } from '../record.ts';
 import { decodeValue, encodeValue } from '../values.ts';
 
 /** `library.fbs` field slots (vtable index i ↔ voffset 4 + 2i). */
-const TOOL = { name: 0, signature: 1, description: 2, tags: 3, pre: 4, post: 5, conditions: 6, complexity: 7, examples: 8, body: 9, origin: 10, COUNT: 11 } as const;
+const TOOL = { name: 0, signature: 1, description: 2, tags: 3, pre: 4, post: 5, conditions: 6, complexity: 7, examples: 8, body: 9, origin: 10, remote: 11, COUNT: 12 } as const;
 const EXAMPLE = { args: 0, result: 1, COUNT: 2 } as const;
 const LIB = { version: 0, tools: 1, offsets: 2, targets: 3, depth: 4, flat: 5, nominals: 6, COUNT: 7 } as const;
 const ORIGINS: ReadonlyArray<ToolRecord['origin']> = ['primitive', 'composite', 'imported', 'teacher', 'user'];
@@ -77,6 +77,7 @@ function writeTool(b: Builder, r: Readonly<ToolRecord>): number {
     examples = offsetVector(b, exs);
   }
   const body = r.body === undefined ? 0 : b.createString(r.body);
+  const remote = r.remote === undefined ? 0 : b.createString(JSON.stringify(r.remote));
   b.startObject(TOOL.COUNT);
   b.addFieldOffset(TOOL.name, name, 0);
   if (signature) b.addFieldOffset(TOOL.signature, signature, 0);
@@ -89,6 +90,7 @@ function writeTool(b: Builder, r: Readonly<ToolRecord>): number {
   if (examples) b.addFieldOffset(TOOL.examples, examples, 0);
   if (r.body !== undefined) b.addFieldOffset(TOOL.body, body, 0);
   b.addFieldInt8(TOOL.origin, Math.max(0, ORIGINS.indexOf(r.origin)), 0);
+  if (remote) b.addFieldOffset(TOOL.remote, remote, 0);
   const t = b.endObject();
   b.requiredField(t, 4 + 2 * TOOL.name);
   return t;
@@ -249,6 +251,14 @@ export class LibraryReader {
     };
     const body = this.#str(t, TOOL.body);
     if (body !== undefined) rec.body = body;
+    const remote = this.#str(t, TOOL.remote);
+    if (remote !== undefined) {
+      try {
+        rec.remote = JSON.parse(remote) as RemoteTool;
+      } catch {
+        throw new PayloadError(`tool ${i}: remote is not JSON`);
+      }
+    }
     return rec;
   }
 

@@ -1,0 +1,8 @@
+/**
+ * Protocol front-ends (README "Serving"): the OpenAI-compatible model server for the policy
+ * (`cocoda serve`) and, in ./mcp.ts, the MCP server and importer for libraries.
+ */
+export { buildServer, startServer, isLoopback } from './openai.ts';
+export type { ServeOptions, StartOptions, RunningServer } from './openai.ts';
+export { Engine, QueueFullError } from './engine.ts';
+export type { EngineOptions, EngineStats, Completion, Job } from './engine.ts';
