@@ -7,6 +7,8 @@
 import { Command, CommanderError } from 'commander';
 import { CocodaError } from '../errors.ts';
 import { commandModules } from './commands/index.ts';
+import { fsError, isErrnoError } from '../library/store.ts';
+import { escapeLine } from './text.ts';
 
 export function buildProgram(): Command {
   const program = new Command('cocoda')
@@ -28,13 +30,21 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
+    // Messages quote untrusted text (names, file contents, tool output): escaped (./text.ts).
     if (err instanceof CocodaError) {
-      process.stderr.write(`cocoda: ${err.message} [${err.code}]\n`);
+      process.stderr.write(`cocoda: ${escapeLine(err.message)} [${err.code}]\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (isErrnoError(err)) {
+      // A file-system failure anywhere (ENOSPC, EROFS, ENOTDIR …): one line naming the path.
+      const e = fsError(err, err.syscall ? `${err.syscall}` : 'access', err.path ?? (err as { dest?: string }).dest ?? '(unknown path)') as CocodaError;
+      process.stderr.write(`cocoda: ${escapeLine(e.message)} [${e.code}]\n`);
       process.exitCode = 1;
       return;
     }
     if (err instanceof TypeError || err instanceof RangeError) {
-      process.stderr.write(`cocoda: ${err.message}\n`);
+      process.stderr.write(`cocoda: ${escapeLine(err.message)}\n`);
       process.exitCode = 1;
       return;
     }

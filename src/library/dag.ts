@@ -8,6 +8,9 @@
  * **new** version with `version + 1`; the receiver is never changed, so a failed mutation leaves
  * the library exactly as it was.
  *
+ * A derived version remembers which saved version it descends from (./lineage.ts), so saving it
+ * to a library directory can check that nothing saved meanwhile is lost.
+ *
  * Node ids are dense integers `0 … size − 1` valid within one version: `add` appends (existing ids
  * stay), `replace` keeps the id, `remove` compacts (later ids shift down).
  *
@@ -29,6 +32,7 @@ import { normalizeRecord, type ToolExample, type ToolRecord } from './record.ts'
 import { analyzeBody, IDENTIFIER_RE, isReservedToolName } from './edges.ts';
 import { dagKernels } from './kernels.ts';
 import { checkExamples } from './values.ts';
+import { inheritBase } from './lineage.ts';
 import { parseSignature } from '../types/parse.ts';
 import { printSignature } from '../types/print.ts';
 import { defaultTypeRegistry, TypeRegistry } from '../types/registry.ts';
@@ -511,7 +515,7 @@ export class ToolDag {
     const children = [...this.#children];
     for (const r of recs) children.push(extractChildren(r, index));
     const nominals = this.#withNominals(prepared.flatMap((p) => p.nominals));
-    return new ToolDag({ version: this.version + 1, records, children, index, nominals });
+    return inheritBase(new ToolDag({ version: this.version + 1, records, children, index, nominals }), this);
   }
 
   /**
@@ -558,7 +562,7 @@ export class ToolDag {
     }
     if (added.length === 0) return { dag: this, added, failed };
     const nominals = this.#withNominals(usedNominals);
-    return { dag: new ToolDag({ version: this.version + 1, records, children, index, nominals }), added, failed };
+    return { dag: inheritBase(new ToolDag({ version: this.version + 1, records, children, index, nominals }), this), added, failed };
   }
 
   /**
@@ -592,7 +596,7 @@ export class ToolDag {
       records.push(r);
     });
     const children = this.#children.filter((_, i) => !gone.has(i)).map((ch) => ch.map((u) => remap[u]!));
-    return new ToolDag({ version: this.version + 1, records, children, index, nominals: this.#nominals });
+    return inheritBase(new ToolDag({ version: this.version + 1, records, children, index, nominals: this.#nominals }), this);
   }
 
   /**
@@ -620,7 +624,7 @@ export class ToolDag {
       return { r, id };
     });
     for (const { r, id } of recs) children[id] = extractChildren(r, this.#index);
-    return new ToolDag({ version: this.version + 1, records, children, index: this.#index, nominals: this.#withNominals(used) });
+    return inheritBase(new ToolDag({ version: this.version + 1, records, children, index: this.#index, nominals: this.#withNominals(used) }), this);
   }
 }
 

@@ -32,10 +32,17 @@ export {
   openOrInitLibrary,
   initLibrary,
   saveLibrary,
+  commitLibrary,
+  updateLibrary,
+  recoverLibrary,
   loadLibraryVersion,
   listVersions,
   headVersion,
   isLibraryDir,
   versionFileName,
 } from './store.ts';
-export type { OpenedLibrary, SaveOptions } from './store.ts';
+export type { OpenedLibrary, OpenOptions, SaveOptions, CommitResult, InitOptions, UpdateOptions, UpdateStep } from './store.ts';
+export { rebaseChanges, sameRecord } from './rebase.ts';
+export type { RebaseConflict, RebaseResult } from './rebase.ts';
+export { baseOf } from './lineage.ts';
+export type { Base } from './lineage.ts';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { ToolDag } from '../../src/library/dag.ts';
-import { headVersion, initLibrary, listVersions, loadLibraryVersion, openLibrary, openOrInitLibrary, saveLibrary, versionFileName } from '../../src/library/store.ts';
+import { commitLibrary, headVersion, initLibrary, listVersions, loadLibraryVersion, openLibrary, openOrInitLibrary, saveLibrary, versionFileName } from '../../src/library/store.ts';
 import { CocodaError } from '../../src/errors.ts';
 
 let root: string;
@@ -72,13 +72,15 @@ describe('library directory', () => {
     rmSync(newest);
     expect(openLibrary(dir).dag.version).toBe(1);
 
-    // saving again after recovery replaces the bad version
+    // saving again after recovery commits above the bad version, which is never overwritten
     writeFileSync(newest, bytes.subarray(0, 10));
     const recovered = openLibrary(dir).dag.add(tool('c'));
     expect(recovered.version).toBe(2);
-    saveLibrary(dir, recovered);
+    const res = commitLibrary(dir, recovered);
+    expect(res.version).toBe(3);
     expect(openLibrary(dir).dag.names()).toEqual(['a', 'c']);
-    expect(readdirSync(path.join(dir, 'versions')).some((f) => f.startsWith('000002.cocoda.corrupt-'))).toBe(true);
+    expect(openLibrary(dir).fallbacks).toEqual([]);
+    expect(readFileSync(newest).length).toBe(10);
   });
 
   it('a garbled HEAD still opens the newest valid snapshot; nothing loadable is an error naming the file', () => {
@@ -112,16 +114,56 @@ describe('library directory', () => {
     expect(headVersion(dir)).toBe(0);
   });
 
-  it('conflicting writers: the second save of a version fails and changes nothing', () => {
+  it('concurrent writers from one version: the second save is rebased onto the first, nothing is lost', () => {
     const dir = path.join(root, 'lib');
     const { dag } = initLibrary(dir);
     const mine = dag.add(tool('mine'));
     const theirs = dag.add(tool('theirs'));
-    saveLibrary(dir, theirs);
-    expect(code(() => saveLibrary(dir, mine))).toBe('ERR_VERSION_CONFLICT');
-    expect(code(() => saveLibrary(dir, dag))).toBe('ERR_VERSION_CONFLICT');
-    expect(openLibrary(dir).dag.names()).toEqual(['theirs']);
-    saveLibrary(dir, theirs); // saving the same version again is idempotent
+    expect(commitLibrary(dir, theirs)).toMatchObject({ version: 1, rebased: false, unchanged: false });
+    const r = commitLibrary(dir, mine);
+    expect(r).toMatchObject({ version: 2, rebased: true, unchanged: false });
+    expect(r.dag.names()).toEqual(['theirs', 'mine']);
+    expect(openLibrary(dir).dag.names()).toEqual(['theirs', 'mine']);
+    // an old version with no changes of its own changes nothing
+    expect(commitLibrary(dir, dag)).toMatchObject({ version: 2, unchanged: true });
+    // saving the same version again is idempotent
+    expect(commitLibrary(dir, theirs)).toMatchObject({ version: 2, unchanged: true });
+    // continuing from the committed version is a plain fast-forward
+    expect(commitLibrary(dir, r.dag.add(tool('next')))).toMatchObject({ version: 3, rebased: false });
+    expect(openLibrary(dir).dag.names()).toEqual(['theirs', 'mine', 'next']);
+  });
+
+  it('conflicts: both writers changed one tool differently → ERR_VERSION_CONFLICT naming it, nothing written', () => {
+    const dir = path.join(root, 'lib');
+    const { dag } = initLibrary(dir);
+    commitLibrary(dir, dag.add({ ...tool('x'), description: 'theirs' }));
+    const err = (() => {
+      try {
+        commitLibrary(dir, dag.add({ ...tool('x'), description: 'mine' }));
+      } catch (e) {
+        return e as CocodaError;
+      }
+    })();
+    expect(err?.code).toBe('ERR_VERSION_CONFLICT');
+    expect(err?.details?.conflicts).toEqual([{ tool: 'x', reason: 'both added a tool "x", differently' }]);
+    expect(openLibrary(dir).dag.record('x')!.description).toBe('theirs');
+    expect(listVersions(dir).map((v) => v.version)).toEqual([0, 1]);
+    // onMoved: 'fail' refuses any save that does not descend from HEAD
+    expect(code(() => commitLibrary(dir, dag.add(tool('y')), { onMoved: 'fail' }))).toBe('ERR_VERSION_CONFLICT');
+  });
+
+  it('rebase replays changes and removals, and keeps what the other writer changed', () => {
+    const dir = path.join(root, 'lib');
+    const v1 = commitLibrary(dir, initLibrary(dir).dag.add([tool('a'), tool('b'), tool('c')])).dag;
+    // writer A: changes a, removes b; writer B (saved first): changes c, adds d
+    const a = v1.replace({ ...tool('a'), description: 'A was here' }).remove('b');
+    commitLibrary(dir, v1.replace({ ...tool('c'), description: 'B was here' }).add(tool('d')));
+    const r = commitLibrary(dir, a);
+    expect(r.rebased).toBe(true);
+    const head = openLibrary(dir).dag;
+    expect(head.names().sort()).toEqual(['a', 'c', 'd']);
+    expect(head.record('a')!.description).toBe('A was here');
+    expect(head.record('c')!.description).toBe('B was here');
   });
 
   it('keeps only the newest `keep` versions', () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { argError } from '../../errors.ts';
-import { openOrInitLibrary, saveLibrary } from '../../library/store.ts';
+import { commitLibrary, openOrInitLibrary } from '../../library/store.ts';
 import type { ToolDag } from '../../library/dag.ts';
 import { PRIMITIVES, seedRecords } from '../../primitives/index.ts';
 import { taskVocabulary } from '../../tasks/generate.ts';
@@ -42,13 +42,13 @@ export function formatStep(s: StepReport): string {
  * library lacking a primitive the task programs call gets that primitive added.
  */
 export async function runEvolve(dir: string, o: { steps: number; batch?: number; seed?: number; testSize?: number; onStep?: (s: StepReport) => void }): Promise<EvolveRun> {
-  const opened = openOrInitLibrary(dir);
+  // A new library is created seeded, atomically; an existing one gets the primitives it lacks.
+  const opened = openOrInitLibrary(dir, { records: seedRecords() });
   let dag = opened.dag;
   const vocab = new Set(taskVocabulary());
-  const missing = dag.size === 0 ? seedRecords() : PRIMITIVES.filter((p) => vocab.has(p.name) && !dag.has(p.name));
-  if (missing.length > 0) {
-    dag = dag.add([...missing]);
-    saveLibrary(dir, dag);
+  const missing = opened.created ? seedRecords() : dag.size === 0 ? seedRecords() : PRIMITIVES.filter((p) => vocab.has(p.name) && !dag.has(p.name));
+  if (!opened.created && missing.length > 0) {
+    dag = commitLibrary(dir, dag.add([...missing])).dag;
   }
   const sandbox = new Sandbox();
   const executor = new SandboxExecutor(sandbox);
@@ -60,9 +60,11 @@ export async function runEvolve(dir: string, o: { steps: number; batch?: number;
       ...(o.testSize !== undefined ? { testSize: o.testSize } : {}),
       executor,
       insert: libraryInserter({ sandbox }),
+      // Each step's version is committed under the library's write protocol: if a user added
+      // tools meanwhile, the step's changes are rebased onto them (nothing of theirs is lost).
       onStep: (s, d) => {
-        if (d.version > dag.version) {
-          saveLibrary(dir, d);
+        if (d !== dag && d.version !== dag.version) {
+          commitLibrary(dir, d);
           dag = d;
         }
         o.onStep?.(s);

@@ -14,11 +14,11 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { CocodaError, argError } from '../../errors.ts';
 import { Sandbox } from '../../exec/sandbox.ts';
-import { ToolDag } from '../../library/dag.ts';
 import { insertTool, type InsertDecision } from '../../library/insert.ts';
-import { initLibrary, saveLibrary } from '../../library/store.ts';
+import { initLibrary, isLibraryDir, updateLibrary } from '../../library/store.ts';
 import { seedRecords } from '../../primitives/index.ts';
-import { openForCli } from './library.ts';
+import { openForCli, warnFallbacks } from './library.ts';
+import { escapeLine, safeJson } from '../text.ts';
 
 const out = (s: string): void => {
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -104,9 +104,8 @@ function registerInit(library: Command): void {
     .argument('<dir>', 'new or empty directory')
     .option('--json', 'print {"dir","version","tools","primitives","composites"}')
     .action((dir: string, opts: { json?: boolean }) => {
-      initLibrary(dir);
-      const dag = ToolDag.fromRecords(seedRecords());
-      saveLibrary(dir, dag);
+      // One atomic step: a crash leaves no library or a complete one, never an empty version.
+      const { dag } = initLibrary(dir, { records: seedRecords() });
       const s = dag.stats();
       if (opts.json) out(JSON.stringify({ dir, version: s.version, tools: s.tools, primitives: s.primitives, composites: s.composites }));
       else out(`initialised ${dir}: ${s.tools} tools (${s.primitives} primitives, ${s.composites} composite${s.composites === 1 ? '' : 's'}), library version ${s.version}`);
@@ -124,23 +123,35 @@ function registerAdd(library: Command): void {
     .action(async (dir: string, file: string, opts: { json?: boolean; timeout: string }) => {
       const timeoutMs = Number(opts.timeout);
       if (!Number.isInteger(timeoutMs) || timeoutMs < 10) throw argError('range', '--timeout', 'an integer ≥ 10 (ms)', opts.timeout);
-      const dag = openForCli(dir);
+      if (!isLibraryDir(dir)) openForCli(dir); // ERR_NOT_A_LIBRARY before reading the file
       const rec = await readToolFile(file);
       const missing = missingField(rec);
+      const sandbox = missing ? undefined : new Sandbox({ timeoutMs });
       let d: InsertDecision;
-      if (missing) {
-        const name = typeof rec.name === 'string' ? rec.name : '';
-        d = { action: 'REJECT', code: 'ERR_RECORD', reason: `REJECT: ${missing.message}`, tool: name, version: dag, dag, details: { field: missing.field } };
-      } else {
-        const sandbox = new Sandbox({ timeoutMs });
-        try {
-          d = await insertTool(dag, { origin: 'user', ...rec }, { sandbox });
-        } finally {
-          await sandbox.close();
-        }
+      let committed: number;
+      try {
+        // Read HEAD → InsertTool → commit, under the write protocol: if another writer commits
+        // meanwhile, InsertTool runs again on the new HEAD, so the decision printed is the one saved.
+        let commit;
+        ({ value: d, commit } = await updateLibrary(
+          dir,
+          async (head) => {
+            let dec: InsertDecision;
+            if (missing) {
+              const name = typeof rec.name === 'string' ? rec.name : '';
+              dec = { action: 'REJECT', code: 'ERR_RECORD', reason: `REJECT: ${missing.message}`, tool: name, version: head, dag: head, details: { field: missing.field } };
+            } else {
+              dec = await insertTool(head, { origin: 'user', ...rec }, { sandbox: sandbox! });
+            }
+            return { dag: dec.action === 'REJECT' ? head : dec.version, value: dec };
+          },
+          { onOpen: (opened, attempt) => attempt === 1 && warnFallbacks(opened) },
+        ));
+        committed = commit.version;
+      } finally {
+        await sandbox?.close();
       }
-      if (d.action !== 'REJECT' && d.version !== dag) saveLibrary(dir, d.version);
-      out(opts.json ? JSON.stringify(decisionJson(d)) : d.reason);
+      out(opts.json ? safeJson({ ...decisionJson(d), version: committed }) : escapeLine(d.reason));
       if (d.action === 'REJECT') process.exitCode = 3;
     });
 }

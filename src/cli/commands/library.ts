@@ -15,7 +15,8 @@ import type { Command } from 'commander';
 import { CocodaError } from '../../errors.ts';
 import type { ToolDag, ToolNode } from '../../library/dag.ts';
 import { importSchemasInto } from '../../library/import-schema.ts';
-import { openLibrary, openOrInitLibrary, saveLibrary, type OpenedLibrary } from '../../library/store.ts';
+import { openLibrary, openOrInitLibrary, updateLibrary, type OpenedLibrary } from '../../library/store.ts';
+import { escapeLine, safeJson } from '../text.ts';
 import { registerLibraryWrite } from './library-write.ts';
 import { registerImportMcp } from './mcp.ts';
 
@@ -34,9 +35,9 @@ const out = (s: string): void => {
 /** Prints a warning for every snapshot that failed to load before one did. */
 export function warnFallbacks(opened: OpenedLibrary): void {
   for (const f of opened.fallbacks) {
-    process.stderr.write(`cocoda: warning: skipped ${f.error.message} [${f.error.code}]\n`);
+    process.stderr.write(`cocoda: warning: skipped ${escapeLine(f.error.message)} [${f.error.code}]\n`);
   }
-  if (opened.fallbacks.length > 0) process.stderr.write(`cocoda: warning: loaded version ${opened.dag.version} from "${opened.file}" instead\n`);
+  if (opened.fallbacks.length > 0) process.stderr.write(`cocoda: warning: loaded version ${opened.dag.version} from "${escapeLine(opened.file)}" instead\n`);
 }
 
 /** Opens a library for reading, with fallback warnings on stderr. */
@@ -69,23 +70,29 @@ function registerImport(library: Command): void {
     .argument('<specs>', 'JSON file of OpenAI/BFCL-style tool specs')
     .option('--json', 'print {"imported": n, "failed": [{"tool", "error"}]}')
     .option('--tag <tag>', 'add a tag to every imported tool (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action((dir: string, specsFile: string, opts: { json?: boolean; tag: string[] }) => {
+    .action(async (dir: string, specsFile: string, opts: { json?: boolean; tag: string[] }) => {
       const specs = readSpecs(specsFile);
       if (typeof specs !== 'object' || specs === null) {
         throw new CocodaError(`"${specsFile}" must hold an array of tool specs or an object keyed by tool name`, 'ERR_SPECS_PARSE', { file: specsFile });
       }
-      const opened = openOrInitLibrary(dir);
-      warnFallbacks(opened);
-      const res = importSchemasInto(opened.dag, specs, { tags: opts.tag });
-      if (res.imported.length > 0) saveLibrary(dir, res.dag);
+      const created = openOrInitLibrary(dir);
+      // Read HEAD → import → commit under the write protocol (re-run on a HEAD another writer moved).
+      const { value: res, commit } = await updateLibrary(
+        dir,
+        (head) => {
+          const r = importSchemasInto(head, specs, { tags: opts.tag });
+          return { dag: r.imported.length > 0 ? r.dag : head, value: r };
+        },
+        { onOpen: (opened, attempt) => attempt === 1 && warnFallbacks(created.created ? { ...opened, fallbacks: [] } : opened) },
+      );
       const failed = res.failed.map((f) => ({ tool: f.tool, error: f.error.message }));
       if (opts.json) {
-        out(JSON.stringify({ imported: res.imported.length, failed }));
+        out(safeJson({ imported: res.imported.length, failed }));
       } else {
-        out(`imported ${res.imported.length} tool${res.imported.length === 1 ? '' : 's'} into ${dir} (library version ${res.dag.version}, ${res.dag.size} tools)`);
+        out(`imported ${res.imported.length} tool${res.imported.length === 1 ? '' : 's'} into ${escapeLine(dir)} (library version ${commit.version}, ${commit.dag.size} tools)`);
         if (failed.length > 0) {
           out(`${failed.length} failed:`);
-          for (const f of failed) out(`  ${f.error}`);
+          for (const f of failed) out(`  ${escapeLine(f.error)}`);
         }
       }
       if (failed.length > 0) process.exitCode = 1;
@@ -135,7 +142,8 @@ export function formatNode(dag: ToolDag, node: ToolNode): string {
     r.conditions && `conditions: ${r.conditions}`,
     r.complexity && `complexity: ${r.complexity}`,
   ].filter(Boolean);
-  lines.push(`  L3  ${l3.length ? l3.join('\n      ') : '(none)'}`);
+  if (l3.length === 0) lines.push('  L3  (none)');
+  l3.forEach((x, i) => lines.push(`${i === 0 ? '  L3  ' : '      '}${x}`));
   if (r.examples.length === 0) lines.push('  L4  (no examples)');
   r.examples.forEach((e, i) => lines.push(`${i === 0 ? '  L4  ' : '      '}(${e.args.map(fmtValue).join(', ')}) -> ${fmtValue(e.result)}`));
   lines.push(`  DAG depth ${node.depth}, flat ${node.flat}, Φ ${node.phi}`);
@@ -148,7 +156,8 @@ export function formatNode(dag: ToolDag, node: ToolNode): string {
   } else if (r.remote) {
     lines.push(`  remote: MCP tool "${r.remote.tool}" on ${r.remote.url ?? [r.remote.command, ...(r.remote.args ?? [])].join(' ')}`);
   } else lines.push('  body: (none: schema-only tool)');
-  return lines.join('\n');
+  // Every field is untrusted text: control characters print escaped (src/cli/text.ts).
+  return lines.map(escapeLine).join('\n');
 }
 
 function registerShow(library: Command): void {
@@ -164,11 +173,11 @@ function registerShow(library: Command): void {
       if (!node) {
         const q = name.toLowerCase();
         const near = dag.names().filter((n) => n.toLowerCase().includes(q) || q.includes(n.toLowerCase())).slice(0, 5);
-        throw new CocodaError(`no tool "${name}" in ${dir}${near.length ? ` (did you mean ${near.map((n) => `"${n}"`).join(', ')}?)` : ''}`, 'ERR_UNKNOWN_TOOL', { tool: name });
+        throw new CocodaError(`no tool ${JSON.stringify(name)} in ${dir}${near.length ? ` (did you mean ${near.map((n) => `"${n}"`).join(', ')}?)` : ''}`, 'ERR_UNKNOWN_TOOL', { tool: name });
       }
       // Non-finite numbers (e.g. an example whose result is Infinity) print as the strings "NaN",
       // "Infinity", "-Infinity", as `cocoda run` prints them; plain JSON would turn them into null.
-      out(opts.json ? JSON.stringify(nodeJson(node), (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)) : formatNode(dag, node));
+      out(opts.json ? safeJson(nodeJson(node), (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)) : formatNode(dag, node));
     });
 }
 
