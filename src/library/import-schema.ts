@@ -22,6 +22,7 @@
 import { CocodaError } from '../errors.ts';
 import type { Literal, Param, RecordField, Signature, Type } from '../types/ast.ts';
 import { printSignature } from '../types/print.ts';
+import { MAX_TYPE_DEPTH } from '../types/parse.ts';
 import { normalizeRecord, type ToolRecord } from './record.ts';
 import type { AddFailure, ToolDag } from './dag.ts';
 import { IDENTIFIER_RE } from './edges.ts';
@@ -88,7 +89,12 @@ interface Ctx {
   /** `returns`: properties without a `required` list are all present (a result describes what it yields). */
   inResult: boolean;
   notes: string[];
+  /** Schema nesting depth of the node being mapped. */
+  depth: number;
 }
+
+/** Deepest schema nesting imported: the type language's limit (src/types/parse.ts). */
+export const MAX_SCHEMA_DEPTH = MAX_TYPE_DEPTH;
 
 const CONSTRAINTS: Array<[key: string, render: (p: string, v: unknown) => string]> = [
   ['minimum', (p, v) => `${p} >= ${v}`],
@@ -105,6 +111,23 @@ const CONSTRAINTS: Array<[key: string, render: (p: string, v: unknown) => string
 
 /** Maps one schema node. `path` is the JSON path used in errors; `label` the argument path used in notes. */
 function mapType(s: unknown, path: string, label: string, ctx: Ctx): Type {
+  if (ctx.depth >= MAX_SCHEMA_DEPTH) {
+    throw new SchemaError(shortPath(path), `nested deeper than ${MAX_SCHEMA_DEPTH} levels (the type language's limit)`, 'ERR_SCHEMA_UNSUPPORTED');
+  }
+  ctx.depth++;
+  try {
+    return mapTypeAt(s, path, label, ctx);
+  } finally {
+    ctx.depth--;
+  }
+}
+
+/** A long JSON path shortened for messages: its start and its end. */
+function shortPath(p: string): string {
+  return p.length > 160 ? `${p.slice(0, 60)}…${p.slice(-90)}` : p;
+}
+
+function mapTypeAt(s: unknown, path: string, label: string, ctx: Ctx): Type {
   if (!isObj(s)) throw new SchemaError(path, 'expected a schema object', 'ERR_SCHEMA_INVALID');
   for (const [key, render] of CONSTRAINTS) {
     if (s[key] !== undefined && (typeof s[key] === 'number' || typeof s[key] === 'string')) ctx.notes.push(render(label, s[key]));
@@ -204,7 +227,7 @@ export function schemaToSignature(spec: unknown, toolName?: string): { signature
   const tool = toolName ?? (isObj(spec) && typeof spec.name === 'string' ? spec.name : '?');
   try {
     if (!isObj(spec)) throw new SchemaError('(spec)', 'expected an object', 'ERR_SCHEMA_INVALID');
-    const ctx: Ctx = { inResult: false, notes: [] };
+    const ctx: Ctx = { inResult: false, notes: [], depth: 0 };
     const params: Param[] = [];
     const p = spec.parameters;
     if (p !== undefined) {

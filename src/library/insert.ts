@@ -254,8 +254,10 @@ async function findMerge(
     return undefined;
   }
   const pool: Array<Readonly<ToolRecord>> = [];
+  // A candidate named like an existing tool is an update of that tool: it can only merge into
+  // it (never into another name); otherwise the caller reports ERR_NAME_TAKEN.
   const same = dag.record(rec.name);
-  const ordered = same ? [same, ...dag.records().filter((r) => r.name !== rec.name)] : dag.records();
+  const ordered = same ? [same] : dag.records();
   for (const r of ordered) {
     if (pool.length >= limit) break;
     if (r.body === undefined || r.examples.length === 0) continue;

@@ -16,7 +16,11 @@ export function encodeValue(v: unknown): string {
   return JSON.stringify(tag(v, '$', new Set()));
 }
 
+/** Deepest nesting of an example value (the sandbox's limit for values, src/exec/values.ts). */
+export const MAX_EXAMPLE_DEPTH = 256;
+
 function tag(v: unknown, path: string, seen: Set<object>): unknown {
+  if (seen.size > MAX_EXAMPLE_DEPTH) throw new TypeError(`Expected "${path.length > 80 ? `${path.slice(0, 80)}…` : path}" to be nested at most ${MAX_EXAMPLE_DEPTH} levels deep`);
   if (v === undefined) return { $u: 1 };
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'number') {

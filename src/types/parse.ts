@@ -8,6 +8,7 @@
  *   `Expected ')' at column 12 in "(int, float -> float"`           code ERR_TYPE_PARSE
  *   `Unknown type "Foo" at column 1 in "(Foo) -> int"`                code ERR_TYPE_UNKNOWN
  *   `Expected 2 type arguments to dict, got 1 at column 0 in "dict[str]"`  code ERR_TYPE_ARITY
+ *   `Type nested deeper than 64 levels at column 320 in "list[list[…"`  code ERR_TYPE_DEPTH
  * `details` carries `{ input, column, expected?, found? }`.
  *
  * @example
@@ -118,6 +119,13 @@ function tokenize(input: string): Tok[] {
 }
 
 const CONSTRUCTOR_ARITY: Record<string, number> = { list: 1, dict: 2, optional: 1 };
+
+/**
+ * Deepest nesting of types accepted (`list[list[…]]`, records, callables …). Every recursive walk
+ * over types (printing, unification, subtyping, retrieval keys) is then bounded; a deeper type
+ * is `ERR_TYPE_DEPTH`. Real signatures nest a handful of levels.
+ */
+export const MAX_TYPE_DEPTH = 64;
 
 class Parser {
   private i = 0;
@@ -236,7 +244,27 @@ class Parser {
     return { args, pos: open.pos };
   }
 
+  private depth = 0;
+
   type(): Type {
+    if (this.depth >= MAX_TYPE_DEPTH) {
+      const t = this.peek();
+      const shown = this.input.length > 80 ? `${this.input.slice(0, 80)}…` : this.input;
+      throw new CocodaError(`Type nested deeper than ${MAX_TYPE_DEPTH} levels at column ${t.pos} in ${quote(shown)}`, 'ERR_TYPE_DEPTH', {
+        input: shown,
+        column: t.pos,
+        limit: MAX_TYPE_DEPTH,
+      });
+    }
+    this.depth++;
+    try {
+      return this.typeAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private typeAt(): Type {
     const t = this.peek();
     if (t.kind === 'punct' && t.text === '?') {
       this.next();

@@ -178,6 +178,10 @@ describe('InsertTool: REJECT', () => {
     const d = await insert(base, { ...ok, name: 'neg', body: 'function neg(x) { return add(x, x); }' });
     expectUnchanged(d, base);
     expect(d).toMatchObject({ code: 'ERR_NAME_TAKEN', reason: expect.stringMatching(/a different tool named "neg" already exists/) });
+    // …even when it behaves exactly like another tool: it never merges into a different name
+    const asSub = await insert(base, { name: 'add', signature: '(a: float, b: float) -> float', examples: [{ args: [5, 3], result: 2 }], body: 'function add(a, b) { return a - b; }' });
+    expectUnchanged(asSub, base);
+    expect(asSub).toMatchObject({ action: 'REJECT', code: 'ERR_NAME_TAKEN' });
     const withRemote = base.add({ name: 'remote_rate', signature: '(currency: str) -> float', origin: 'imported' });
     const r = await insert(withRemote, { name: 'eur_rate', signature: '() -> float', examples: [{ args: [], result: 1 }], body: 'function eur_rate() { return remote_rate("EUR"); }' });
     expectUnchanged(r, withRemote);
