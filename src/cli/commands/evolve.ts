@@ -11,6 +11,7 @@ import { Sandbox } from '../../exec/sandbox.ts';
 import { libraryInserter } from '../../library/insert.ts';
 import { SandboxExecutor } from '../../trajectory/sandbox-executor.ts';
 import { evolveLibrary, type StepReport } from '../../train/evolve.ts';
+import { FLAG_RANGES, intFlag } from '../flags.ts';
 
 export interface EvolveRun {
   steps: StepReport[];
@@ -107,12 +108,6 @@ export async function runStartEvolve(o: { steps?: number; dir?: string } = {}): 
   return run;
 }
 
-function intOpt(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw argError('range', name, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
-  return n;
-}
 
 /**
  * `cocoda evolve DIR --planner teacher --steps N [--batch B] [--seed S] [--test-size T] [--json]`.
@@ -132,7 +127,12 @@ export function registerEvolve(program: Command): void {
     .option('--json', 'print {"steps": [...]} as JSON')
     .action(async (dir: string, o: { planner: string; steps: string; batch: string; seed: string; testSize: string; json?: boolean }) => {
       if (o.planner !== 'teacher') throw argError('range', '--planner', '"teacher" (the policy planner is not built yet)', o.planner);
-      const opts = { steps: intOpt('--steps', o.steps, 0)!, batch: intOpt('--batch', o.batch, 1)!, seed: intOpt('--seed', o.seed, 0)!, testSize: intOpt('--test-size', o.testSize, 1)! };
+      const opts = {
+        steps: intFlag('--steps', o.steps, FLAG_RANGES.steps)!,
+        batch: intFlag('--batch', o.batch, FLAG_RANGES.batch)!,
+        seed: intFlag('--seed', o.seed, FLAG_RANGES.seed)!,
+        testSize: intFlag('--test-size', o.testSize, FLAG_RANGES.testSize)!,
+      };
       if (!o.json) process.stdout.write(`${formatStepHeader()}\n`);
       const run = await runEvolve(dir, { ...opts, ...(o.json ? {} : { onStep: (s: StepReport) => process.stdout.write(`${formatStep(s)}\n`) }) });
       if (o.json) {

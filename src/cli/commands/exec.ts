@@ -14,16 +14,18 @@ import { runTool } from '../../exec/library.ts';
 import { Sandbox, type TraceNode } from '../../exec/sandbox.ts';
 import { showValue } from '../../exec/values.ts';
 import { openForCli } from './library.ts';
+import { FLAG_RANGES, intFlag } from '../flags.ts';
+import { escapeLine, safeJson } from '../text.ts';
 
 const json = (v: unknown): string =>
-  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+  safeJson(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
 
 /** The call tree, one call per line, indented by depth. */
 export function formatTrace(node: TraceNode, indent = ''): string {
   const args = node.args.map((a) => showValue(a, 60)).join(', ');
   const outcome = node.error ? `threw ${node.error.code}: ${node.error.message}` : `-> ${showValue(node.result, 80)}`;
   const ms = Number.isFinite(node.ms) ? `  [${node.ms < 0.01 ? node.ms.toFixed(4) : node.ms.toFixed(3)} ms]` : '';
-  const lines = [`${indent}${node.tool}(${args}) ${outcome}${ms}`];
+  const lines = [`${indent}${escapeLine(`${node.tool}(${args}) ${outcome}`)}${ms}`];
   for (const c of node.calls) lines.push(formatTrace(c, indent + '  '));
   return lines.join('\n');
 }
@@ -40,8 +42,7 @@ export function registerExec(program: Command): void {
     .option('--no-contracts', 'do not check pre/post-conditions')
     .option('--timeout <ms>', 'wall-time limit of the call', '2000')
     .action(async (dir: string, name: string, argsText: string, opts: { trace?: boolean; json?: boolean; contracts: boolean; timeout: string }) => {
-      const timeoutMs = Number(opts.timeout);
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 10) throw argError('range', '--timeout', 'an integer ≥ 10 (ms)', opts.timeout);
+      const timeoutMs = intFlag('--timeout', opts.timeout, FLAG_RANGES.timeout)!;
       let args: unknown;
       try {
         args = JSON.parse(argsText);
@@ -61,7 +62,7 @@ export function registerExec(program: Command): void {
         if (opts.json) process.stdout.write(json(r.ok ? { result: r.result, trace: null } : { error: r.error, trace: null }) + '\n');
         else if (r.ok) process.stdout.write(json(r.result) + '\n');
         if (!r.ok) {
-          process.stderr.write(`cocoda: run ${name} failed: ${r.error!.message} [${r.error!.code}]\n`);
+          process.stderr.write(`cocoda: run ${escapeLine(name)} failed: ${escapeLine(r.error!.message)} [${escapeLine(r.error!.code)}]\n`);
           process.exitCode = 1;
         }
         return;
@@ -74,7 +75,7 @@ export function registerExec(program: Command): void {
         await sandbox.close();
       }
       for (const v of o.violations) {
-        if (o.ok) process.stderr.write(`cocoda: warning: ${v.message} (caught inside ${name})\n`);
+        if (o.ok) process.stderr.write(`cocoda: warning: ${escapeLine(v.message)} (caught inside ${escapeLine(name)})\n`);
       }
       if (opts.json) {
         process.stdout.write(json(o.ok ? { result: o.result, trace: o.trace ?? null } : { error: o.error, trace: o.trace ?? null }) + '\n');
@@ -85,7 +86,7 @@ export function registerExec(program: Command): void {
         process.stdout.write(formatTrace(o.trace) + '\n');
       }
       if (!o.ok) {
-        process.stderr.write(`cocoda: run ${name} failed: ${o.error!.message} [${o.error!.code}]\n`);
+        process.stderr.write(`cocoda: run ${escapeLine(name)} failed: ${escapeLine(o.error!.message)} [${escapeLine(o.error!.code)}]\n`);
         process.exitCode = 1;
       }
     });

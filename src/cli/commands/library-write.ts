@@ -18,7 +18,8 @@ import { insertTool, type InsertDecision } from '../../library/insert.ts';
 import { initLibrary, isLibraryDir, updateLibrary } from '../../library/store.ts';
 import { seedRecords } from '../../primitives/index.ts';
 import { openForCli, warnFallbacks } from './library.ts';
-import { escapeLine, safeJson } from '../text.ts';
+import { decodeUtf8, escapeLine, safeJson } from '../text.ts';
+import { FLAG_RANGES, intFlag } from '../flags.ts';
 
 const out = (s: string): void => {
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -38,6 +39,15 @@ export async function readToolFile(file: string): Promise<Record<string, unknown
   const abs = path.resolve(file);
   const ext = path.extname(abs).toLowerCase();
   let value: unknown;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CocodaError(`cannot read tool file "${file}": ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'ERR_TOOL_FILE', { file });
+  }
+  // Tool files are UTF-8: anything else is refused with the byte offset, never read as U+FFFD.
+  const text = decodeUtf8(bytes, file);
   if (['.js', '.mjs', '.cjs', '.ts', '.mts'].includes(ext)) {
     let mod: Record<string, unknown>;
     try {
@@ -50,13 +60,6 @@ export async function readToolFile(file: string): Promise<Record<string, unknown
     // CommonJS `module.exports = {...}` arrives as the default export.
     if (value === undefined) throw new CocodaError(`tool module "${file}" must export the record as its default export (or as \`tool\`)`, 'ERR_TOOL_FILE', { file });
   } else {
-    let text: string;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CocodaError(`cannot read tool file "${file}": ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'ERR_TOOL_FILE', { file });
-    }
     try {
       value = JSON.parse(text);
     } catch (e) {
@@ -121,8 +124,7 @@ function registerAdd(library: Command): void {
     .option('--json', 'print the decision as JSON {"action","code","reason","tool","version",…}')
     .option('--timeout <ms>', 'wall-time limit per example call', '2000')
     .action(async (dir: string, file: string, opts: { json?: boolean; timeout: string }) => {
-      const timeoutMs = Number(opts.timeout);
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 10) throw argError('range', '--timeout', 'an integer ≥ 10 (ms)', opts.timeout);
+      const timeoutMs = intFlag('--timeout', opts.timeout, FLAG_RANGES.timeout)!;
       if (!isLibraryDir(dir)) openForCli(dir); // ERR_NOT_A_LIBRARY before reading the file
       const rec = await readToolFile(file);
       const missing = missingField(rec);

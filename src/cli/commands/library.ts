@@ -16,7 +16,7 @@ import { CocodaError } from '../../errors.ts';
 import type { ToolDag, ToolNode } from '../../library/dag.ts';
 import { importSchemasInto } from '../../library/import-schema.ts';
 import { openLibrary, openOrInitLibrary, updateLibrary, type OpenedLibrary } from '../../library/store.ts';
-import { escapeLine, safeJson } from '../text.ts';
+import { decodeUtf8, escapeLine, safeJson } from '../text.ts';
 import { registerLibraryWrite } from './library-write.ts';
 import { registerImportMcp } from './mcp.ts';
 
@@ -48,13 +48,14 @@ export function openForCli(dir: string): ToolDag {
 }
 
 function readSpecs(file: string): unknown {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CocodaError(`cannot read "${file}": ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'ERR_SPECS_READ', { file });
   }
+  const text = decodeUtf8(bytes, file); // refused with the byte offset when not UTF-8
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -18,6 +18,7 @@ import { Corpus } from '../../retrieval/corpus.ts';
 import { Retriever } from '../../retrieval/cascade.ts';
 import { warnFallbacks } from './library.ts';
 import { Sandbox } from '../../exec/sandbox.ts';
+import { escapeLine, safeJson } from '../text.ts';
 
 export function registerRetrieve(program: Command): void {
   program
@@ -58,7 +59,7 @@ export function registerRetrieve(program: Command): void {
       const w = r.winner;
       if (o.json) {
         process.stdout.write(
-          JSON.stringify({
+          safeJson({
             winner: w ? w.name : null,
             stages: r.stages.map((s) => ({ stage: s.stage, survivors: s.survivors, tokens: s.tokens, ms: Number(s.ms.toFixed(3)) })),
             tokens: r.tokens,
@@ -84,6 +85,6 @@ export function registerRetrieve(program: Command): void {
       const ratio = r.tokens > 0 ? ` (${(r.flatTokens / r.tokens).toFixed(1)}× the cascade)` : '';
       lines.push(`tokens: ${r.tokens}   flat retrieval would cost ${r.flatTokens}${ratio}   [library version ${opened.dag.version}, Qwen3 tokens]`);
       for (const x of r.rejected) lines.push(`  L3 rejected ${x.tool}: ${x.reason}`);
-      process.stdout.write(lines.join('\n') + '\n');
+      process.stdout.write(lines.map(escapeLine).join('\n') + '\n');
     });
 }

@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
 import { argError } from '../../errors.ts';
 import { generateTasks } from '../../tasks/generate.ts';
+import { FLAG_RANGES, intFlag } from '../flags.ts';
 
-function intOpt(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw argError('range', name, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
-  return n;
-}
 
 /**
  * `cocoda tasks sample [--domain math|table] [--depth D] [--split train|test] [--n N] [--seed S] [--json]`:
@@ -28,10 +23,10 @@ export function registerTasks(program: Command): void {
     .action((o: { domain?: string; depth?: string; split: string; n: string; seed: string; json?: boolean }) => {
       if (o.domain !== undefined && o.domain !== 'math' && o.domain !== 'table') throw argError('range', '--domain', '"math" or "table"', o.domain);
       if (o.split !== 'train' && o.split !== 'test') throw argError('range', '--split', '"train" or "test"', o.split);
-      const depth = intOpt('--depth', o.depth, 1);
+      const depth = intFlag('--depth', o.depth, FLAG_RANGES.depth);
       const list = generateTasks({
-        seed: intOpt('--seed', o.seed, 0)!,
-        n: intOpt('--n', o.n, 0)!,
+        seed: intFlag('--seed', o.seed, FLAG_RANGES.seed)!,
+        n: intFlag('--n', o.n, FLAG_RANGES.n)!,
         split: o.split,
         ...(o.domain ? { domain: o.domain as 'math' | 'table' } : {}),
         ...(depth !== undefined ? { depth } : {}),
