@@ -23,6 +23,6 @@ describe('cocoda tasks sample', () => {
   it('bad options fail with the argument named', () => {
     const r = spawnSync(process.execPath, [BIN, 'tasks', 'sample', '--depth', '9'], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/"depth" to be an integer from 1 to 6/);
+    expect(r.stderr).toMatch(/"--depth" to be an integer from 1 to 6/);
   });
 });
