@@ -33,8 +33,18 @@ export interface BackendInfo {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Repository root (src/native/ -> ../..). */
-export const packageRoot = path.resolve(here, '..', '..');
+/**
+ * The package root: the nearest folder above this module holding a package.json (src/native/ →
+ * ../.. in a checkout, dist/src/native/ → ../../.. in the compiled package).
+ */
+export const packageRoot = findPackageRoot(here);
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..', '..');
+  }
+}
 
 let cached: { addon: NativeAddon | null; info: BackendInfo } | undefined;
 

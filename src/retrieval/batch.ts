@@ -11,16 +11,23 @@
  * * Bad sub-goals are rejected up front with a TypeError/RangeError naming the index
  *   (`Expected "subgoals[3].intent" to be a non-empty string`); no task is started.
  */
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ToolDag } from '../library/dag.ts';
 import { toBuffer } from '../library/snapshot/index.ts';
-import { packageRoot } from '../native/loader.ts';
 import { argError, checkNonEmptyString, checkPositiveInt, CocodaError } from '../errors.ts';
 import { parseSignature } from '../types/parse.ts';
 import type { Corpus } from './corpus.ts';
 import type { RetrievalResult, StageReport, SubGoal, Winner } from './cascade.ts';
+
+/**
+ * The worker entry: compiled (dist/workers/retrieve-worker.js, beside dist/src/) when this module
+ * is compiled JavaScript; from a source checkout, workers/retrieve.mjs, which registers tsx first.
+ */
+const WORKER_FILE = import.meta.url.endsWith('.ts')
+  ? fileURLToPath(new URL('../../workers/retrieve.mjs', import.meta.url))
+  : fileURLToPath(new URL('../../workers/retrieve-worker.js', import.meta.url));
 
 /** What a worker receives. */
 export interface BatchTask {
@@ -113,7 +120,7 @@ export class BatchRetriever {
     this.chunk = opts.chunk === undefined ? undefined : checkPositiveInt('chunk', opts.chunk);
     this.current = BatchRetriever.snapshot(dag);
     this.pool = new Piscina({
-      filename: path.join(packageRoot, 'workers', 'retrieve.mjs'),
+      filename: WORKER_FILE,
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: 60_000,
