@@ -7,21 +7,27 @@
 import { Command, CommanderError } from 'commander';
 import { CocodaError } from '../errors.ts';
 import { commandModules } from './commands/index.ts';
-import { fsError, isErrnoError } from '../library/store.ts';
 import { escapeLine } from './text.ts';
+import { VERSION } from '../version.ts';
 
-export function buildProgram(): Command {
+/**
+ * The `cocoda` program. With `command`, only the module of that top-level command is loaded and
+ * registered (start-up cost of one concept); without it (help, an unknown command), all of them.
+ */
+export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('cocoda')
     .description('Co-evolving compositional tool libraries: typed tool DAG, retrieval, execution, training.')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
-  for (const register of commandModules) register(program);
+  const names = command !== undefined && Object.hasOwn(commandModules, command) ? [command] : Object.keys(commandModules);
+  for (const name of names) await (await commandModules[name]!())(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  // The first word after the options is the command (the root program has no options taking values).
+  const program = await buildProgram(argv.slice(2).find((a) => !a.startsWith('-')));
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -36,6 +42,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
       return;
     }
+    // Loaded here, not at start-up: the library store is not needed by every command.
+    const { fsError, isErrnoError } = await import('../library/store.ts');
     if (isErrnoError(err)) {
       // A file-system failure anywhere (ENOSPC, EROFS, ENOTDIR …): one line naming the path.
       const e = fsError(err, err.syscall ? `${err.syscall}` : 'access', err.path ?? (err as { dest?: string }).dest ?? '(unknown path)') as CocodaError;

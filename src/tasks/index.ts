@@ -4,7 +4,7 @@
  */
 export { generateTasks, makeTask, scenarios, scenarioDepth, taskVocabulary, ALL_SCENARIOS } from './generate.ts';
 export type { Task, TaskOptions } from './generate.ts';
-export { verifyAnswer, valuesMatch, NUMERIC_RTOL } from './verify.ts';
+export { verifyAnswer, valuesMatch, NUMERIC_RTOL } from '../reward/verify.ts';
 export { evaluateReference, REFERENCE } from './reference.ts';
 export type { Predicate, Row } from './reference.ts';
 export { RANGES } from './scenario.ts';

@@ -5,7 +5,7 @@
  */
 import type { ToolDag } from '../library/dag.ts';
 import { proposeComposites, type AbstractOptions, type Candidate, type SolvedTrajectory } from './abstract.ts';
-import type { InsertDecision, Inserter } from './insert.ts';
+import type { Inserter, InserterResult } from './insert.ts';
 
 export interface FoldOptions extends AbstractOptions {
   /** At most this many candidates inserted per fold (best utility first); default 2. */
@@ -15,7 +15,7 @@ export interface FoldOptions extends AbstractOptions {
 export interface FoldResult {
   dag: ToolDag;
   candidates: Candidate[];
-  decisions: Array<{ candidate: string; decision: Omit<InsertDecision, 'dag'> }>;
+  decisions: Array<{ candidate: string; decision: Omit<InserterResult, 'dag'> }>;
   added: string[];
   merged: string[];
   /** REJECT counts by code. */

@@ -7,18 +7,16 @@
  * by `cocoda evolve`; tests may pass others (e.g. one that rejects everything).
  */
 import type { ToolDag, ToolInput } from '../library/dag.ts';
+import type { InsertDecision } from '../library/insert.ts';
 
-/** What the teacher reads of an InsertTool decision. */
-export interface InsertDecision {
-  action: 'ADD' | 'MERGE' | 'REJECT';
-  /** `ADDED`, `MERGED`, or the rejection's code (`ERR_CYCLE`, `ERR_EXAMPLE_MISMATCH`, `ERR_CHILD_CONTRACT` …). */
-  code: string;
-  /** Human-readable, starting with the action. */
-  reason: string;
-  /** The library after the decision (the input version itself on REJECT). */
-  dag: ToolDag;
-  /** Tool merged into, for MERGE. */
-  into?: string;
-}
+export type { InsertDecision };
 
-export type Inserter = (dag: ToolDag, candidate: ToolInput) => Promise<InsertDecision>;
+/**
+ * What an {@link Inserter} returns: an {@link InsertDecision} of which the teacher reads `action`,
+ * `code` (`ADDED`, `MERGED`, or the rejection's code: `ERR_CYCLE`, `ERR_EXAMPLE_MISMATCH`,
+ * `ERR_CHILD_CONTRACT` …), `reason` and `dag` (the input version itself on REJECT); the other
+ * fields are optional for inserters other than the library's.
+ */
+export type InserterResult = Pick<InsertDecision, 'action' | 'code' | 'reason' | 'dag'> & Partial<InsertDecision>;
+
+export type Inserter = (dag: ToolDag, candidate: ToolInput) => Promise<InserterResult>;

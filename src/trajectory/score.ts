@@ -7,7 +7,7 @@
 import type { ToolDag } from '../library/dag.ts';
 import { tierReward, type TierReward } from '../reward/tier.ts';
 import { REWARD_DEFAULTS } from '../reward/shaped.ts';
-import { verifyAnswer } from '../tasks/verify.ts';
+import { verifyAnswer } from '../reward/verify.ts';
 import type { Trajectory } from './ir.ts';
 import { parseTrajectory, type TrajectoryIssue } from './parse.ts';
 import { checkSchema, type SchemaReport } from './schema.ts';

@@ -1,15 +1,20 @@
-// Every module registers its subcommands on the root program. Keep one module per concept.
+// Every top-level command and the module that registers it (one module per concept). A module is
+// imported only when its command runs (or for `--help`), so `cocoda info` does not load
+// TensorFlow.js, the sandbox or the benchmarks. Adding a command is one line here.
 import type { Command } from 'commander';
-import { registerInfo } from './info.ts';
-import { registerBench } from './bench.ts';
-import { registerLibrary } from './library.ts';
-import { registerExec } from './exec.ts';
-import { registerStart } from './start.ts';
-import { registerRetrieve } from './retrieve.ts';
-import { registerTasks } from './tasks.ts';
-import { registerEvolve } from './evolve.ts';
-import { registerPolicy } from './policy.ts';
-import { registerServe } from './serve.ts';
-import { registerMcp } from './mcp.ts';
 
-export const commandModules: Array<(program: Command) => void> = [registerInfo, registerBench, registerLibrary, registerExec, registerRetrieve, registerStart, registerTasks, registerEvolve, registerPolicy, registerServe, registerMcp];
+export type Register = (program: Command) => void | Promise<void>;
+
+export const commandModules: Record<string, () => Promise<Register>> = {
+  info: async () => (await import('./info.ts')).registerInfo,
+  start: async () => (await import('./start.ts')).registerStart,
+  library: async () => (await import('./library.ts')).registerLibrary,
+  run: async () => (await import('./exec.ts')).registerExec,
+  retrieve: async () => (await import('./retrieve.ts')).registerRetrieve,
+  tasks: async () => (await import('./tasks.ts')).registerTasks,
+  evolve: async () => (await import('./evolve.ts')).registerEvolve,
+  policy: async () => (await import('./policy.ts')).registerPolicy,
+  serve: async () => (await import('./serve.ts')).registerServe,
+  mcp: async () => (await import('./mcp.ts')).registerMcp,
+  bench: async () => (await import('./bench.ts')).registerBench,
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verifyAnswer, valuesMatch } from '../../src/tasks/verify.ts';
+import { verifyAnswer, valuesMatch } from '../../src/reward/verify.ts';
 
 describe('verifyAnswer', () => {
   it('numbers match within relative 1e-6 (absolute 1e-6 near zero)', () => {
