@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The pack → install test is slow; `npm run test:package` (vitest.package.config.ts) runs it.
+    exclude: ['test/package/pack.test.ts', '**/node_modules/**'],
     setupFiles: ['test/setup.ts'],
     // forks: tfjs-wasm and the native addon each get a clean process per file.
     pool: 'forks',
