@@ -73,7 +73,7 @@ import lockfile from 'proper-lockfile';
 import { CocodaError } from '../errors.ts';
 import { ToolDag, type ToolInput } from './dag.ts';
 import { failpoint } from './failpoints.ts';
-import { baseOf, setBase } from './lineage.ts';
+import { baseOf, setBase, type Base } from './lineage.ts';
 import { rebaseChanges } from './rebase.ts';
 import { fsyncDir, openSnapshot, readHeader, readSnapshotFile, toBuffer } from './snapshot/index.ts';
 
@@ -320,7 +320,12 @@ function leftovers(dir: string): string[] {
 export function openLibrary(dir: string, options: OpenOptions = {}): OpenedLibrary {
   if (!isLibraryDir(dir)) throw notALibrary(dir);
   if (options.recover !== false && leftovers(dir).length > 0) {
-    const held = tryLock(dir);
+    let held: Held | undefined;
+    try {
+      held = tryLock(dir);
+    } catch {
+      /* a read-only library is simply read */
+    }
     if (held) {
       try {
         recoverLocked(dir);
@@ -351,6 +356,8 @@ interface Held {
   release(): void;
   /** Set when the lock was lost while held (its refresh failed for too long). */
   compromised: Error | undefined;
+  /** Written to LOCK.owner: a writer that takes the lock over overwrites it. */
+  token: string;
 }
 
 function pidAlive(pid: number): boolean {
@@ -362,12 +369,33 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function ownerOf(dir: string): { pid: number; host: string } | undefined {
+function ownerOf(dir: string): { pid: number; host: string; token?: string } | undefined {
   try {
-    const o = JSON.parse(readFileSync(path.join(dir, OWNER_NAME), 'utf8')) as { pid?: unknown; host?: unknown };
-    return typeof o.pid === 'number' && typeof o.host === 'string' ? { pid: o.pid, host: o.host } : undefined;
+    const o = JSON.parse(readFileSync(path.join(dir, OWNER_NAME), 'utf8')) as { pid?: unknown; host?: unknown; token?: unknown };
+    if (typeof o.pid !== 'number' || typeof o.host !== 'string') return undefined;
+    return { pid: o.pid, host: o.host, ...(typeof o.token === 'string' ? { token: o.token } : {}) };
   } catch {
     return undefined;
+  }
+}
+
+/** Whether `held` still is the lock's holder (nobody took it over while this process stalled). */
+function stillHolder(dir: string, held: Held): boolean {
+  if (held.compromised) return false;
+  return ownerOf(dir)?.token === held.token && existsSync(path.join(dir, LOCK_NAME));
+}
+
+/**
+ * A `LOCK` that is not an empty directory (a file, or a directory with content) was not made by
+ * proper-lockfile; once it is as old as a stale lock it is removed so it cannot block writers.
+ */
+function clearForeignLock(dir: string): void {
+  const lock = path.join(dir, LOCK_NAME);
+  try {
+    const st = statSync(lock);
+    if (Date.now() - st.mtimeMs > STALE_MS) rmSync(lock, { recursive: true, force: true });
+  } catch {
+    /* gone */
   }
 }
 
@@ -375,24 +403,32 @@ function ownerOf(dir: string): { pid: number; host: string } | undefined {
 function tryLock(dir: string): Held | undefined {
   const owner = ownerOf(dir);
   const dead = owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && !pidAlive(owner.pid);
-  const held: Held = { release: () => {}, compromised: undefined };
-  let release: () => void;
-  try {
-    release = lockfile.lockSync(dir, {
-      lockfilePath: path.join(dir, LOCK_NAME),
-      realpath: false,
-      stale: dead ? DEAD_OWNER_STALE_MS : STALE_MS,
-      update: 1000,
-      onCompromised: (e) => {
-        held.compromised = e;
-      },
-    });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
-    throw fsError(e, 'lock', path.join(dir, LOCK_NAME));
+  const held: Held = { release: () => {}, compromised: undefined, token: randomTag() };
+  let release: (() => void) | undefined;
+  for (let attempt = 0; !release; attempt++) {
+    try {
+      release = lockfile.lockSync(dir, {
+        lockfilePath: path.join(dir, LOCK_NAME),
+        realpath: false,
+        stale: dead ? DEAD_OWNER_STALE_MS : STALE_MS,
+        update: 1000,
+        onCompromised: (e) => {
+          held.compromised = e;
+        },
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOCKED') return undefined;
+      if (attempt === 0 && (code === 'ENOTDIR' || code === 'ENOTEMPTY' || code === 'EISDIR')) {
+        clearForeignLock(dir);
+        continue;
+      }
+      if (code === 'ENOTDIR' || code === 'ENOTEMPTY') return undefined; // foreign LOCK, not stale yet
+      throw fsError(e, 'lock', path.join(dir, LOCK_NAME));
+    }
   }
   try {
-    writeFileSync(path.join(dir, OWNER_NAME), JSON.stringify({ pid: process.pid, host: hostname() }));
+    writeFileSync(path.join(dir, OWNER_NAME), JSON.stringify({ pid: process.pid, host: hostname(), token: held.token }));
   } catch {
     /* informational only */
   }
@@ -519,12 +555,20 @@ function writeHead(dir: string, name: string, held: Held | undefined): void {
   const tmp = path.join(dir, `.HEAD.tmp-${randomTag()}`);
   writeNew(tmp, Buffer.from(`${name}\n`));
   failpoint('head-tmp-written', tmp);
-  if (held?.compromised) {
+  if (held && !stillHolder(dir, held)) {
     removeQuietly(tmp);
-    throw new CocodaError(`lost the lock of library "${dir}" while saving (${held.compromised.message}); nothing was committed, retry`, 'ERR_LIBRARY_LOCK_LOST', { dir });
+    throw new CocodaError(`lost the lock of library "${dir}" while saving (this process stalled longer than ${STALE_MS / 1000} s and another writer took over); nothing was committed, retry`, 'ERR_LIBRARY_LOCK_LOST', { dir });
   }
   try {
-    fsDo('replace', head, () => renameSync(tmp, head));
+    try {
+      renameSync(tmp, head);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fsError(e, 'replace', head);
+      // Something that is not a file sits where HEAD belongs: move it aside, never delete it.
+      fsDo('move aside', head, () => renameSync(head, `${head}.displaced-${Date.now()}`));
+      fsDo('replace', head, () => renameSync(tmp, head));
+    }
   } catch (e) {
     removeQuietly(tmp);
     throw e;
@@ -580,19 +624,38 @@ function prune(dir: string, keep: number, current: number): void {
   }
 }
 
+/** HEAD as a Loaded when it is exactly `base`'s snapshot (verified), else undefined. */
+function headIfBase(dir: string, base: Base): Loaded | undefined {
+  if (base.sha256 === undefined) return undefined;
+  try {
+    const pointer = readPointer(dir);
+    if (pointer.state !== 'ok' || pointer.version !== base.version) return undefined;
+    const file = path.join(dir, 'versions', versionFileName(pointer.version));
+    const { header } = readHeader(readSnapshotFile(file), { source: file });
+    if (header.sha256 !== base.sha256 || header.libraryVersion !== base.version) return undefined;
+    return { dag: base.dag, file, fallbacks: [], sha256: header.sha256, pointer };
+  } catch {
+    return undefined;
+  }
+}
+
 function commitLocked(dir: string, dag: ToolDag, options: SaveOptions, held: Held): CommitResult {
   const keep = checkKeep(options.keep ?? 10);
   failpoint('locked');
   recoverLocked(dir);
-  let cur: Loaded | undefined;
-  try {
-    cur = loadCurrent(dir);
-  } catch (e) {
-    // A directory without any snapshot yet (a save into a new directory) starts the library.
-    if (!(e instanceof CocodaError && (e.code === 'ERR_NOT_A_LIBRARY' || e.code === 'ERR_SNAPSHOT_MISSING'))) throw e;
-    if (listVersions(dir).length > 0) throw e;
-  }
   const base = baseOf(dag);
+  // Fast path: HEAD still names the base's snapshot, byte for byte (checksum-verified header):
+  // no need to decode it.
+  let cur: Loaded | undefined = base ? headIfBase(dir, base) : undefined;
+  if (!cur) {
+    try {
+      cur = loadCurrent(dir);
+    } catch (e) {
+      // A directory without any snapshot yet (a save into a new directory) starts the library.
+      if (!(e instanceof CocodaError && (e.code === 'ERR_NOT_A_LIBRARY' || e.code === 'ERR_SNAPSHOT_MISSING'))) throw e;
+      if (listVersions(dir).length > 0) throw e;
+    }
+  }
   let target = dag;
   let rebased = false;
   if (cur) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ToolDag } from '../../src/library/dag.ts';
@@ -192,5 +192,71 @@ describe('library directory', () => {
     saveLibrary(dir, v1);
     expect(code(() => v1.add(tool('a')))).toBe('ERR_DUPLICATE_TOOL');
     expect(openLibrary(dir).dag.version).toBe(1);
+  });
+});
+
+describe('the lock and odd leftovers', () => {
+  it('a LOCK that is not ours (a file, a directory with content) stops nobody once stale; a live one is waited for', () => {
+    const dir = path.join(root, 'lib');
+    let { dag } = initLibrary(dir);
+    const lock = path.join(dir, 'LOCK');
+    const old = new Date(Date.now() - 60_000);
+    writeFileSync(lock, 'not a lock dir');
+    utimesSync(lock, old, old);
+    dag = commitLibrary(dir, dag.add(tool('a'))).dag;
+    mkdirSync(lock);
+    writeFileSync(path.join(lock, 'junk'), 'x');
+    utimesSync(lock, old, old);
+    dag = commitLibrary(dir, dag.add(tool('b'))).dag;
+    expect(openLibrary(dir).dag.names()).toEqual(['a', 'b']);
+    // a fresh lock held by a live process (this one, pretending to be another writer)
+    mkdirSync(lock);
+    writeFileSync(path.join(dir, 'LOCK.owner'), JSON.stringify({ pid: process.pid, host: os.hostname(), token: 'other' }));
+    expect(code(() => commitLibrary(dir, dag.add(tool('c')), { lockTimeoutMs: 300 }))).toBe('ERR_LIBRARY_LOCKED');
+    rmSync(lock, { recursive: true });
+    expect(commitLibrary(dir, dag.add(tool('c'))).version).toBe(3);
+  });
+
+  it('a dead writer\'s lock is taken over within seconds', () => {
+    const dir = path.join(root, 'lib');
+    const { dag } = initLibrary(dir);
+    mkdirSync(path.join(dir, 'LOCK'));
+    writeFileSync(path.join(dir, 'LOCK.owner'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), token: 'dead' }));
+    const t0 = Date.now();
+    commitLibrary(dir, dag.add(tool('a')));
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('a directory where HEAD belongs is moved aside, never deleted', () => {
+    const dir = path.join(root, 'lib');
+    const { dag } = initLibrary(dir);
+    rmSync(path.join(dir, 'HEAD'));
+    mkdirSync(path.join(dir, 'HEAD'));
+    const o = openLibrary(dir);
+    expect(o.fallbacks.map((f) => f.error.code)).toEqual(['ERR_HEAD_CORRUPT']);
+    commitLibrary(dir, o.dag.add(tool('a')));
+    expect(openLibrary(dir).fallbacks).toEqual([]);
+    expect(readdirSync(dir).some((f) => f.startsWith('HEAD.displaced-'))).toBe(true);
+    void dag;
+  });
+
+  it('a missing HEAD is reported; leftovers of a crashed writer are removed by the next writer', () => {
+    const dir = path.join(root, 'lib');
+    const { dag } = initLibrary(dir);
+    const v1 = commitLibrary(dir, dag.add(tool('a'))).dag;
+    // a crashed writer: an uncommitted version 2 and temp files
+    writeFileSync(path.join(dir, 'versions', versionFileName(2)), readFileSync(path.join(dir, 'versions', versionFileName(1))));
+    writeFileSync(path.join(dir, 'versions', '.000002.cocoda.new-1-abc'), 'x');
+    writeFileSync(path.join(dir, '.HEAD.tmp-1-abc'), 'x');
+    expect(openLibrary(dir, { recover: false }).dag.version).toBe(1);
+    const r = commitLibrary(dir, v1.add(tool('b')));
+    expect(r.version).toBe(2);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(readdirSync(path.join(dir, 'versions')).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(openLibrary(dir).dag.names()).toEqual(['a', 'b']);
+    rmSync(path.join(dir, 'HEAD'));
+    const o = openLibrary(dir);
+    expect(o.fallbacks.map((f) => f.error.code)).toEqual(['ERR_HEAD_MISSING']);
+    expect(o.dag.version).toBe(2);
   });
 });

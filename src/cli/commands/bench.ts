@@ -12,6 +12,7 @@ export const benchSuites: Array<() => Promise<(bench: Command) => void>> = [
   async () => (await import('../../../bench/reward.ts')).registerRewardBench,
   async () => (await import('../../../bench/retrieval.ts')).registerRetrievalBench,
   async () => (await import('../../../bench/exec.ts')).registerExecBench,
+  async () => (await import('../../../bench/faults.ts')).registerFaultBench,
 ];
 
 export async function registerBench(program: Command): Promise<void> {
