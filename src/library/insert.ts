@@ -65,6 +65,14 @@ export interface InsertOptions {
   maxMergeCandidates?: number;
   /** Most examples a merged tool keeps (the oldest are kept). Default 32. */
   maxExamples?: number;
+  /**
+   * Semantic dedup (paper prompt D.8, e.g. `llmDedup` from src/llm): asked when a validated
+   * candidate merged into no behaviourally equal tool, with up to 8 existing tools whose signatures
+   * unify with it (most similar names/descriptions first). `merge: NAME` turns the ADD into a MERGE
+   * into that tool (the candidate's examples the tool reproduces are appended); `null` keeps the ADD.
+   * If it throws, the insert is a REJECT `ERR_DEDUP_FAILED` and nothing changes.
+   */
+  dedup?: (candidate: Readonly<ToolRecord>, neighbours: ReadonlyArray<Readonly<ToolRecord>>) => Promise<{ merge: string | null; reason: string }>;
 }
 
 function stripNames(sig: Signature): Signature {
@@ -231,6 +239,49 @@ export async function insertTool(dag: ToolDag, candidate: ToolInput | Record<str
     return reject('ERR_NAME_TAKEN', `a different tool named "${name}" already exists (its behaviour differs from the candidate's); give the candidate another name`, { tool: name });
   }
 
+  // 4b. Semantic dedup (D.8), when plugged in.
+  if (options.dedup) {
+    const neighbours = semanticNeighbours(dag, rec, 8);
+    if (neighbours.length > 0) {
+      let verdict: { merge: string | null; reason: string };
+      try {
+        verdict = await options.dedup(rec, neighbours);
+      } catch (e) {
+        return reject('ERR_DEDUP_FAILED', `semantic dedup of "${name}" failed, nothing was written: ${(e as Error).message}`, { tool: name });
+      }
+      if (verdict.merge !== null) {
+        const target = dag.record(verdict.merge);
+        if (!target || !neighbours.some((r) => r.name === verdict.merge)) {
+          return reject('ERR_DEDUP_FAILED', `semantic dedup named "${verdict.merge}", which is not one of the candidates offered`, { tool: name });
+        }
+        // Append only the candidate's examples the target reproduces (its record must stay true).
+        let appended: ToolExample[] = [];
+        const fresh = rec.examples.filter((e) => !target.examples.some((t) => plainEqual(t.args, e.args)));
+        if (target.body !== undefined && fresh.length > 0) {
+          try {
+            const outs = await sandbox.run(programFor(dag, target.name), fresh.map((e) => ({ tool: target.name, args: e.args })), runOpts);
+            appended = fresh.filter((e, i) => ok(outs[i]!) && plainEqual(outs[i]!.result, e.result));
+          } catch {
+            appended = [];
+          }
+        }
+        appended = appended.slice(0, Math.max(0, (options.maxExamples ?? 32) - target.examples.length));
+        const version = appended.length ? dag.replace({ ...target, examples: [...target.examples, ...appended] as ToolExample[] }) : dag;
+        return {
+          action: 'MERGE',
+          code: 'MERGED',
+          reason: `MERGE: ${name} into ${target.name} (semantic duplicate: ${verdict.reason || 'same computation'}; ${appended.length} example${appended.length === 1 ? '' : 's'} appended)`,
+          tool: name,
+          version,
+          dag: version,
+          mergedInto: target.name,
+          into: target.name,
+          details: { semantic: true, appended: appended.length },
+        };
+      }
+    }
+  }
+
   // 5. ADD.
   const depth = next.depth(name);
   const reason = children.length === 0 ? `ADD: primitive ${name} (depth 0)` : `ADD: composite ${name} (depth ${depth}, children ${countList(children)})`;
@@ -305,6 +356,36 @@ async function findMerge(
     if (equal) return { into: r.name, compared: r.examples.length + rec.examples.length };
   }
   return undefined;
+}
+
+/** Existing tools whose signature unifies with the candidate's, most similar name/description first. */
+function semanticNeighbours(dag: ToolDag, rec: Readonly<ToolRecord>, limit: number): Array<Readonly<ToolRecord>> {
+  const registry = dag.typeRegistry();
+  let candSig: Signature;
+  try {
+    candSig = stripNames(parseSignature(rec.signature, { registry }));
+  } catch {
+    return [];
+  }
+  const words = (r: Readonly<ToolRecord>) => new Set(`${r.name.replace(/[_.]/g, ' ')} ${r.description} ${r.tags.join(' ')}`.toLowerCase().match(/[a-z0-9]+/g) ?? []);
+  const mine = words(rec);
+  const scored: Array<{ r: Readonly<ToolRecord>; s: number }> = [];
+  for (const r of dag.records()) {
+    if (r.name === rec.name) continue;
+    let sig: Signature;
+    try {
+      sig = stripNames(parseSignature(r.signature, { registry }));
+    } catch {
+      continue;
+    }
+    if (sig.params.length !== candSig.params.length || unifySignature(candSig, sig) === null) continue;
+    const w = words(r);
+    let inter = 0;
+    for (const x of w) if (mine.has(x)) inter++;
+    scored.push({ r, s: inter / (w.size + mine.size - inter || 1) });
+  }
+  scored.sort((a, b) => b.s - a.s || (a.r.name < b.r.name ? -1 : 1));
+  return scored.slice(0, limit).map((x) => x.r);
 }
 
 function ok(o: CallOutcome): boolean {

@@ -30,7 +30,8 @@ import { CocodaError } from '../errors.ts';
 import { runTool } from '../exec/library.ts';
 import { Sandbox } from '../exec/sandbox.ts';
 import type { ToolDag } from '../library/dag.ts';
-import { insertTool, type InsertDecision } from '../library/insert.ts';
+import { insertTool, type InsertDecision, type InsertOptions } from '../library/insert.ts';
+import type { LlmClient } from '../llm/client.ts';
 import { headVersion, openLibrary, saveLibrary } from '../library/store.ts';
 import { flatCard } from '../retrieval/cards.ts';
 import { Corpus } from '../retrieval/corpus.ts';
@@ -48,6 +49,10 @@ export interface LibraryServiceOptions {
   cascade?: () => CascadeOptions;
   /** Cards returned by `retrieve` (default 3). */
   cards?: number;
+  /** The LLM client behind `cascade`'s stages: `retrieve` reports its usage per call. */
+  llm?: LlmClient;
+  /** Semantic dedup (D.8) for `add_tool`. */
+  dedup?: InsertOptions['dedup'];
 }
 
 /** JSON-safe: non-finite numbers as strings, as `cocoda run` prints them. */
@@ -94,7 +99,8 @@ export class LibraryService {
     let retriever = this.#retrieverFor(dag);
     if (goal.k2 !== undefined && goal.k2 !== retriever.k2) retriever = new Retriever(retriever.corpus, { ...(this.#opts.cascade?.() ?? {}), k2: goal.k2 });
     const sub: SubGoal = { signature: goal.signature, intent: goal.intent, ...(goal.args !== undefined ? { args: goal.args } : {}) };
-    const r = goal.args !== undefined ? await retriever.retrieveAsync(sub, { sandbox: this.sandbox, dag }) : retriever.retrieve(sub);
+    const before = this.#opts.llm?.usage.toJSON();
+    const r = await retriever.retrieveAsync(sub, { sandbox: this.sandbox, dag });
     const c = retriever.corpus;
     const nCards = goal.cards ?? this.#opts.cards ?? 3;
     const w = r.winner;
@@ -110,6 +116,7 @@ export class LibraryService {
       flatTokens: r.flatTokens,
       rejected: r.rejected,
       version: dag.version,
+      ...(before ? { llmUsage: this.#opts.llm!.usage.since(before) } : {}),
     };
   }
 
@@ -152,7 +159,7 @@ export class LibraryService {
       }
       for (let attempt = 0; ; attempt++) {
         const dag = this.dag();
-        const d = await insertTool(dag, { origin: 'user', ...candidate }, { sandbox: this.sandbox, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
+        const d = await insertTool(dag, { origin: 'user', ...candidate }, { sandbox: this.sandbox, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(this.#opts.dedup ? { dedup: this.#opts.dedup } : {}) });
         if (d.action === 'REJECT' || d.version === dag) return d;
         try {
           saveLibrary(this.dir, d.version);

@@ -10,11 +10,19 @@ import type { Inserter, InserterResult } from './insert.ts';
 export interface FoldOptions extends AbstractOptions {
   /** At most this many candidates inserted per fold (best utility first); default 2. */
   maxInserts?: number;
+  /**
+   * Replaces the embedded abstractor (e.g. `llmAbstractor` from src/llm, paper prompt D.1):
+   * candidates in the order to try. Each still goes through InsertTool.
+   */
+  abstractor?: (solved: readonly SolvedTrajectory[], dag: ToolDag) => Promise<FoldCandidate[]>;
 }
+
+/** A candidate composite: the embedded abstractor's {@link Candidate}, or at least a name and a record. */
+export type FoldCandidate = Pick<Candidate, 'name' | 'record'> & Partial<Candidate>;
 
 export interface FoldResult {
   dag: ToolDag;
-  candidates: Candidate[];
+  candidates: FoldCandidate[];
   decisions: Array<{ candidate: string; decision: Omit<InserterResult, 'dag'> }>;
   added: string[];
   merged: string[];
@@ -31,7 +39,7 @@ export interface FoldResult {
  */
 export async function foldIntoLibrary(dag: ToolDag, solved: readonly SolvedTrajectory[], insert: Inserter, options: FoldOptions = {}): Promise<FoldResult> {
   const maxInserts = options.maxInserts ?? 2;
-  const candidates = proposeComposites(solved, dag, options);
+  const candidates: FoldCandidate[] = options.abstractor ? await options.abstractor(solved, dag) : proposeComposites(solved, dag, options);
   const out: FoldResult = { dag, candidates, decisions: [], added: [], merged: [], rejections: {} };
   let inserted = 0;
   for (const c of candidates) {

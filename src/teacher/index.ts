@@ -6,7 +6,7 @@
 export { proposeComposites } from './abstract.ts';
 export type { Candidate, SolvedTrajectory, AbstractOptions } from './abstract.ts';
 export { foldIntoLibrary } from './fold.ts';
-export type { FoldOptions, FoldResult } from './fold.ts';
+export type { FoldOptions, FoldResult, FoldCandidate } from './fold.ts';
 export type { Inserter, InserterResult, InsertDecision } from './insert.ts';
 export { planWithLibrary, libraryPatterns, matchAt, substitute, consumers } from './planner.ts';
 export type { Plan, PatternMatch, LibraryPattern } from './planner.ts';

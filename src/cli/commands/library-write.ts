@@ -20,6 +20,7 @@ import { seedRecords } from '../../primitives/index.ts';
 import { openForCli, warnFallbacks } from './library.ts';
 import { decodeUtf8, escapeLine, safeJson } from '../text.ts';
 import { FLAG_RANGES, intFlag } from '../flags.ts';
+import { addLlmOptions, llmFromOptions, type LlmCliOptions } from '../llm-options.ts';
 
 const out = (s: string): void => {
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -116,19 +117,22 @@ function registerInit(library: Command): void {
 }
 
 function registerAdd(library: Command): void {
-  library
+  const cmd = library
     .command('add')
     .description('insert one tool from a JSON file or JS module through InsertTool: prints ADD|MERGE|REJECT: reason (exit 0 on ADD/MERGE, 3 on REJECT)')
     .argument('<dir>', 'library directory')
     .argument('<file>', 'tool file: JSON, or a JS module exporting the record (README "Writing a tool file")')
     .option('--json', 'print the decision as JSON {"action","code","reason","tool","version",…}')
-    .option('--timeout <ms>', 'wall-time limit per example call', '2000')
-    .action(async (dir: string, file: string, opts: { json?: boolean; timeout: string }) => {
+    .option('--timeout <ms>', 'wall-time limit per example call', '2000');
+  addLlmOptions(cmd, ['dedup'], ['dedup'])
+    .action(async (dir: string, file: string, opts: { json?: boolean; timeout: string } & LlmCliOptions) => {
       const timeoutMs = intFlag('--timeout', opts.timeout, FLAG_RANGES.timeout)!;
       if (!isLibraryDir(dir)) openForCli(dir); // ERR_NOT_A_LIBRARY before reading the file
       const rec = await readToolFile(file);
       const missing = missingField(rec);
       const sandbox = missing ? undefined : new Sandbox({ timeoutMs });
+      const endpoint = await llmFromOptions(opts, ['dedup'], ['dedup']);
+      const dedup = endpoint ? (await import('../../llm/library.ts')).llmDedup(endpoint.llm) : undefined;
       let d: InsertDecision;
       let committed: number;
       try {
@@ -143,7 +147,7 @@ function registerAdd(library: Command): void {
               const name = typeof rec.name === 'string' ? rec.name : '';
               dec = { action: 'REJECT', code: 'ERR_RECORD', reason: `REJECT: ${missing.message}`, tool: name, version: head, dag: head, details: { field: missing.field } };
             } else {
-              dec = await insertTool(head, { origin: 'user', ...rec }, { sandbox: sandbox! });
+              dec = await insertTool(head, { origin: 'user', ...rec }, { sandbox: sandbox!, ...(dedup ? { dedup } : {}) });
             }
             return { dag: dec.action === 'REJECT' ? head : dec.version, value: dec };
           },

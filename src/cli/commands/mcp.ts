@@ -11,6 +11,9 @@
  */
 import type { Command } from 'commander';
 import { CocodaError, argError } from '../../errors.ts';
+import { addLlmOptions, llmFromOptions, type LlmCliOptions } from '../llm-options.ts';
+
+const MCP_ROLES = ['l2', 'l3', 'l4', 'embed', 'dedup'];
 
 function parseTimeout(v: string): number {
   const n = Number(v);
@@ -19,19 +22,30 @@ function parseTimeout(v: string): number {
 }
 
 export function registerMcp(program: Command): void {
-  program
+  const cmd = program
     .command('mcp')
     .description('serve a library over MCP (stdio, or streamable HTTP with --http): retrieve, run_tool, library_stats, add_tool')
     .argument('<dir>', 'library directory')
     .option('--http <port>', 'serve streamable HTTP at /mcp on this port instead of stdio (0 picks one)')
     .option('--host <host>', 'address to bind with --http (non-loopback needs --api-key)', '127.0.0.1')
     .option('--api-key <key>', 'with --http: require "Authorization: Bearer KEY"')
-    .option('--timeout <ms>', 'sandbox wall-time limit per tool call', '2000')
-    .action(async (dir: string, o: { http?: string; host: string; apiKey?: string; timeout: string }) => {
+    .option('--timeout <ms>', 'sandbox wall-time limit per tool call', '2000');
+  addLlmOptions(cmd, MCP_ROLES, ['l2', 'l3', 'l4'])
+    .action(async (dir: string, o: { http?: string; host: string; apiKey?: string; timeout: string } & LlmCliOptions) => {
       const timeoutMs = parseTimeout(o.timeout);
       const { LibraryService, serveMcpStdio, startMcpHttp } = await import('../../serve/mcp.ts');
       const { closeRemoteClients } = await import('../../serve/mcp-client.ts');
-      const service = new LibraryService(dir, { timeoutMs });
+      const endpoint = await llmFromOptions(o, MCP_ROLES, ['l2', 'l3', 'l4']);
+      const llmOpts: Record<string, unknown> = {};
+      if (endpoint) {
+        const { llmStages } = await import('../../llm/retrieval.ts');
+        const { llmDedup } = await import('../../llm/library.ts');
+        const retrievalRoles = endpoint.roles.filter((r) => r !== 'dedup');
+        llmOpts.llm = endpoint.llm;
+        llmOpts.cascade = () => llmStages(endpoint.llm, retrievalRoles as never);
+        if (endpoint.roles.includes('dedup')) llmOpts.dedup = llmDedup(endpoint.llm);
+      }
+      const service = new LibraryService(dir, { timeoutMs, ...llmOpts });
       try {
         if (o.http === undefined) {
           await serveMcpStdio(service);

@@ -9,6 +9,10 @@
  * `--args` gives argument values (a JSON array, or an object by parameter name): candidates with a
  * body are then run on them in the exec sandbox (contracts at L3, result fit at L4).
  *
+ * `--llm-base-url URL --llm-model NAME [--llm-roles l2,l3,l4,embed]`: those stages go to an
+ * OpenAI-compatible endpoint (prompts D.4–D.6, embeddings; src/llm); `--json` then adds
+ * `llmUsage` (server-reported tokens per role). A role whose calls fail falls back to its embedded stage.
+ *
  * Exit codes: 0 (also when no tool serves the sub-goal: `winner` is null), 1 bad input or library.
  */
 import type { Command } from 'commander';
@@ -19,9 +23,12 @@ import { Retriever } from '../../retrieval/cascade.ts';
 import { warnFallbacks } from './library.ts';
 import { Sandbox } from '../../exec/sandbox.ts';
 import { escapeLine, safeJson } from '../text.ts';
+import { addLlmOptions, llmFromOptions, type LlmCliOptions } from '../llm-options.ts';
+
+const RETRIEVE_ROLES = ['l2', 'l3', 'l4', 'embed'];
 
 export function registerRetrieve(program: Command): void {
-  program
+  const cmd = program
     .command('retrieve')
     .description('retrieve the tool that serves a typed sub-goal (L1 types → L2 descriptions → L3 contracts → L4 examples)')
     .argument('<dir>', 'library directory')
@@ -29,8 +36,9 @@ export function registerRetrieve(program: Command): void {
     .requiredOption('--intent <text>', 'what the step should do')
     .option('--k2 <n>', 'shortlist size after L2', '32')
     .option('--args <json>', 'argument values: a JSON array, or an object by parameter name (runs candidates in the sandbox)')
-    .option('--json', 'print JSON')
-    .action(async (dir: string, o: { sig: string; intent: string; k2: string; args?: string; json?: boolean }) => {
+    .option('--json', 'print JSON');
+  addLlmOptions(cmd, RETRIEVE_ROLES, ['l2', 'l3', 'l4'])
+    .action(async (dir: string, o: { sig: string; intent: string; k2: string; args?: string; json?: boolean } & LlmCliOptions) => {
       if (!/^\s*\d+\s*$/.test(o.k2)) throw argError('type', 'k2', 'a positive integer', o.k2);
       const k2 = checkPositiveInt('k2', Number(o.k2));
       let args: unknown;
@@ -45,9 +53,15 @@ export function registerRetrieve(program: Command): void {
       const opened = openLibrary(dir);
       warnFallbacks(opened);
       const corpus = Corpus.fromDag(opened.dag);
-      const retriever = new Retriever(corpus, { k2 });
+      const endpoint = await llmFromOptions(o, RETRIEVE_ROLES, ['l2', 'l3', 'l4']);
+      let stages = {};
+      if (endpoint) {
+        const { llmStages } = await import('../../llm/retrieval.ts');
+        stages = llmStages(endpoint.llm, endpoint.roles as never);
+      }
+      const retriever = new Retriever(corpus, { k2, ...stages });
       let r;
-      if (args === undefined) r = retriever.retrieve({ signature: o.sig, intent: o.intent });
+      if (args === undefined) r = await retriever.retrieveAsync({ signature: o.sig, intent: o.intent });
       else {
         const sandbox = new Sandbox();
         try {
@@ -70,6 +84,7 @@ export function registerRetrieve(program: Command): void {
             ranked: Array.from(r.ranked, (v) => corpus.records[v]!.name),
             rejected: r.rejected,
             version: opened.dag.version,
+            ...(endpoint ? { llmUsage: endpoint.llm.usage.toJSON() } : {}),
           }) + '\n',
         );
         return;
@@ -85,6 +100,11 @@ export function registerRetrieve(program: Command): void {
       const ratio = r.tokens > 0 ? ` (${(r.flatTokens / r.tokens).toFixed(1)}× the cascade)` : '';
       lines.push(`tokens: ${r.tokens}   flat retrieval would cost ${r.flatTokens}${ratio}   [library version ${opened.dag.version}, Qwen3 tokens]`);
       for (const x of r.rejected) lines.push(`  L3 rejected ${x.tool}: ${x.reason}`);
+      if (endpoint) {
+        const u = endpoint.llm.usage.toJSON();
+        const per = Object.entries(u.roles).map(([k, v]) => `${k} ${v.requests} req ${v.promptTokens}+${v.completionTokens} tok${v.failures ? ` (${v.failures} failed → embedded)` : ''}`);
+        lines.push(`LLM (${endpoint.llm.config.model} at ${endpoint.llm.config.baseURL}): ${per.join('; ')}   [server-reported tokens]`);
+      }
       process.stdout.write(lines.map(escapeLine).join('\n') + '\n');
     });
 }
