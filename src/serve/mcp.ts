@@ -32,7 +32,7 @@ import { Sandbox } from '../exec/sandbox.ts';
 import type { ToolDag } from '../library/dag.ts';
 import { insertTool, type InsertDecision, type InsertOptions } from '../library/insert.ts';
 import type { LlmClient } from '../llm/client.ts';
-import { headVersion, openLibrary, saveLibrary } from '../library/store.ts';
+import { headVersion, openLibrary, updateLibrary } from '../library/store.ts';
 import { flatCard } from '../retrieval/cards.ts';
 import { Corpus } from '../retrieval/corpus.ts';
 import { Retriever, type CascadeOptions, type SubGoal } from '../retrieval/cascade.ts';
@@ -157,19 +157,17 @@ export class LibraryService {
         const d: InsertDecision = { action: 'REJECT', code: 'ERR_RECORD', reason: `REJECT: ${missing.message}`, tool: typeof candidate.name === 'string' ? candidate.name : '', version: dag, dag, details: { field: missing.field } };
         return d;
       }
-      for (let attempt = 0; ; attempt++) {
-        const dag = this.dag();
-        const d = await insertTool(dag, { origin: 'user', ...candidate }, { sandbox: this.sandbox, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(this.#opts.dedup ? { dedup: this.#opts.dedup } : {}) });
-        if (d.action === 'REJECT' || d.version === dag) return d;
-        try {
-          saveLibrary(this.dir, d.version);
-          this.#dag = d.version;
-          this.#retriever = undefined;
-          return d;
-        } catch (e) {
-          if (!(e instanceof CocodaError && e.code === 'ERR_VERSION_CONFLICT') || attempt >= 3) throw e;
-        }
+      // The store's write protocol: InsertTool runs on HEAD and re-runs on a moved HEAD, so the
+      // decision returned is the one committed; a REJECT returns HEAD itself and writes nothing.
+      const { value, commit } = await updateLibrary(this.dir, async (head) => {
+        const d = await insertTool(head, { origin: 'user', ...candidate }, { sandbox: this.sandbox, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(this.#opts.dedup ? { dedup: this.#opts.dedup } : {}) });
+        return { dag: d.action === 'REJECT' ? head : d.version, value: d };
+      });
+      if (!commit.unchanged) {
+        this.#dag = commit.dag;
+        this.#retriever = undefined;
       }
+      return value;
     });
     this.#writes = next.catch(() => undefined);
     return next;

@@ -3,7 +3,9 @@
  * through InsertTool (README "Writing a tool file").
  *
  *   cocoda library init DIR [--json]
- *   cocoda library add DIR FILE [--json] [--timeout MS]   prints ADD|MERGE|REJECT: reason
+ *   cocoda library add DIR FILE [--json] [--timeout MS] [--llm-base-url URL --llm-model NAME]
+ *     prints ADD|MERGE|REJECT: reason; with an endpoint, InsertTool asks it for semantic dedup
+ *     (prompt D.8) before an ADD (a failed call is a REJECT ERR_DEDUP_FAILED: nothing written)
  *
  * Exit codes: 0 on ADD/MERGE (and init), 3 on REJECT, 1 when the file cannot be read or loaded,
  * 2 on usage errors. A REJECT (bad record, failing example, cycle …) never changes the library.

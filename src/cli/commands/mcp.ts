@@ -81,25 +81,33 @@ export function registerImportMcp(library: Command): void {
       const timeoutMs = parseTimeout(o.timeout);
       if ((command.length === 0) === (o.url === undefined)) throw argError('range', 'COMMAND', 'given after "--" (a stdio MCP server), or --url, but not both');
       const { importMcpTools } = await import('../../serve/mcp-client.ts');
-      const { openOrInitLibrary, saveLibrary } = await import('../../library/store.ts');
+      const { isLibraryDir, openOrInitLibrary, updateLibrary } = await import('../../library/store.ts');
       const { warnFallbacks } = await import('./library.ts');
       const ep = o.url !== undefined ? { url: o.url } : { command: command[0]!, args: command.slice(1) };
       const res = await importMcpTools(ep, { timeoutMs, tags: o.tag });
-      const opened = openOrInitLibrary(dir);
-      warnFallbacks(opened);
-      let dag = opened.dag;
-      const failed = res.failed.map((f) => ({ tool: f.tool, error: f.error.message }));
-      const imported: string[] = [];
-      for (const rec of res.records) {
-        try {
-          dag = dag.has(rec.name) ? dag.replace(rec) : dag.add(rec);
-          imported.push(rec.name);
-        } catch (e) {
-          if (e instanceof CocodaError || e instanceof TypeError || e instanceof RangeError) failed.push({ tool: rec.name, error: e.message });
-          else throw e;
-        }
-      }
-      if (imported.length > 0) saveLibrary(dir, dag);
+      if (!isLibraryDir(dir)) openOrInitLibrary(dir);
+      let failed: Array<{ tool: string; error: string }> = [];
+      let imported: string[] = [];
+      const { commit } = await updateLibrary(
+        dir,
+        (head) => {
+          let dag = head;
+          failed = res.failed.map((f) => ({ tool: f.tool, error: f.error.message }));
+          imported = [];
+          for (const rec of res.records) {
+            try {
+              dag = dag.has(rec.name) ? dag.replace(rec) : dag.add(rec);
+              imported.push(rec.name);
+            } catch (e) {
+              if (e instanceof CocodaError || e instanceof TypeError || e instanceof RangeError) failed.push({ tool: rec.name, error: e.message });
+              else throw e;
+            }
+          }
+          return { dag, value: undefined };
+        },
+        { onOpen: (opened, attempt) => attempt === 1 && warnFallbacks(opened) },
+      );
+      const dag = commit.dag;
       if (o.json) process.stdout.write(JSON.stringify({ imported: imported.length, tools: imported, failed, server: res.server ?? null }) + '\n');
       else {
         process.stdout.write(`imported ${imported.length} remote tool${imported.length === 1 ? '' : 's'} from ${res.server ? `${res.server.name} ${res.server.version}` : 'the MCP server'} into ${dir} (library version ${dag.version})\n`);
