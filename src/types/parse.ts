@@ -40,6 +40,11 @@ interface Tok {
 const BASE_SET: ReadonlySet<string> = new Set<string>(BASE_TYPES);
 const PUNCT2 = ['->'];
 const PUNCT1 = '()[]{},:?';
+/**
+ * Identifiers (type names, parameter and field names, variables): Unicode letters, digits and `_`
+ * as in JavaScript identifiers (`año_vehiculo`, `日付`), starting with a letter or `_`.
+ */
+const IDENT = /[\p{ID_Start}_][\p{ID_Continue}\u200c\u200d]*/uy;
 
 function quote(input: string): string {
   return JSON.stringify(input);
@@ -74,19 +79,19 @@ function tokenize(input: string): Tok[] {
       i++;
       continue;
     }
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i + 1;
-      while (j < n && /[A-Za-z0-9_]/.test(input[j]!)) j++;
-      toks.push({ kind: 'ident', text: input.slice(i, j), pos: i });
-      i = j;
+    IDENT.lastIndex = i;
+    const id = IDENT.exec(input);
+    if (id) {
+      toks.push({ kind: 'ident', text: id[0], pos: i });
+      i += id[0].length;
       continue;
     }
     if (c === "'") {
-      let j = i + 1;
-      if (j >= n || !/[A-Za-z_]/.test(input[j]!)) fail(input, i, 'a type variable name after "\'"');
-      while (j < n && /[A-Za-z0-9_]/.test(input[j]!)) j++;
-      toks.push({ kind: 'var', text: input.slice(i, j), pos: i, value: input.slice(i + 1, j) });
-      i = j;
+      IDENT.lastIndex = i + 1;
+      const v = IDENT.exec(input);
+      if (!v) fail(input, i, 'a type variable name after "\'"');
+      toks.push({ kind: 'var', text: input.slice(i, i + 1 + v[0].length), pos: i, value: v[0] });
+      i += 1 + v[0].length;
       continue;
     }
     if (c === '"') {

@@ -48,6 +48,18 @@ describe('parse / print', () => {
     expect(parseType("'T")).toEqual({ kind: 'var', name: 'T' });
   });
 
+  it('accepts Unicode identifiers unquoted as parameter, field and variable names', () => {
+    const s = parseSignature('(marca: str, año_vehiculo: int, 日付?: str) -> {precio: float, größe: int}');
+    expect(s.params.map((p) => p.name)).toEqual(['marca', 'año_vehiculo', '日付']);
+    expect(s.params[2]!.optional).toBe(true);
+    // The printer quotes non-ASCII names; the quoted form parses back to the same signature.
+    expect(parseSignature(printSignature(s))).toEqual(s);
+    expect(parseSignature("('α) -> list['α]").result).toEqual({ kind: 'list', elem: { kind: 'var', name: 'α' } });
+    // A name still cannot start with a digit, and an unregistered Unicode word is an unknown type.
+    expect(() => parseSignature('(1b: int) -> int')).toThrow(/at column 1/);
+    expect(() => parseSignature('(x: größe) -> int')).toThrow(/Unknown type "größe" at column 4/);
+  });
+
   it('nominal types need registration; registries are scoped', () => {
     expect(err(() => parseType('Date')).code).toBe('ERR_TYPE_UNKNOWN');
     const reg = new TypeRegistry(['Date']);
