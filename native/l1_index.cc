@@ -11,6 +11,8 @@
 //            ascending, offsets relative to the start of ids)
 //   l1Unify(goalData, toolData) -> boolean   (one pair; for differential tests of the unifier)
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -800,6 +802,9 @@ struct Index {
   std::vector<int32_t> posBucket, namedPosBucket;  // arity -> bucket (-1 if none)
   std::unordered_map<std::string, int32_t> namedBucket;
   int32_t numNamed = 0;
+  // Graded L1: per literal id, the id of its folded form (-1: not a string) and its numeric value.
+  std::vector<int32_t> litFold;
+  std::vector<double> litNum;
 };
 
 std::string NamesKey(const int32_t* ids, size_t n) {
@@ -917,6 +922,453 @@ class Query {
   Unifier unifier_;
 };
 
+// ---- boundary checks: every encoding that crosses N-API is validated before it is walked ----
+// Deepest type accepted (the parser bounds nesting far below this; a hand-made buffer may not).
+constexpr int32_t kMaxTypeDepth = 512;
+
+[[noreturn]] void BadEncoding(Napi::Env env, const char* fn, const std::string& what, size_t pos) {
+  ThrowCocoda(env, "ERR_NATIVE_ARG", std::string(fn) + ": malformed type encoding (" + what + " at " + std::to_string(pos) + ")");
+}
+
+// Checks the node at `pos` (within [pos, end)); returns its end. `nVars` bounds tool variables
+// (-1: a sub-goal, which has none).
+size_t ValidateType(Napi::Env env, const std::vector<int32_t>& d, size_t pos, size_t end, int32_t depth, int32_t nVars, const char* fn) {
+  if (depth > kMaxTypeDepth) BadEncoding(env, fn, "nesting deeper than 512", pos);
+  if (pos + 2 > end) BadEncoding(env, fn, "truncated node", pos);
+  int32_t head = d[pos], size = d[pos + 1];
+  if ((head & ~(255 | HAS_VAR)) != 0) BadEncoding(env, fn, "bad tag", pos);
+  if (size < 2 || static_cast<size_t>(size) > end - pos) BadEncoding(env, fn, "bad node size", pos);
+  size_t nodeEnd = pos + static_cast<size_t>(size);
+  size_t x = pos + 2;
+  auto child = [&](size_t at) { return ValidateType(env, d, at, nodeEnd, depth + 1, nVars, fn); };
+  auto count = [&](size_t at) -> int32_t {
+    if (at >= nodeEnd || d[at] < 0) BadEncoding(env, fn, "bad count", at);
+    return d[at];
+  };
+  switch (head & 255) {
+    case T_UNK: x = pos + 2; break;
+    case T_VAR:
+      if (nodeEnd - pos != 3 || nVars < 0 || d[pos + 2] < 0 || d[pos + 2] >= nVars) BadEncoding(env, fn, "bad variable", pos);
+      x = nodeEnd;
+      break;
+    case T_RIGID: case T_NOMINAL:
+      if (nodeEnd - pos != 3 || d[pos + 2] < 0) BadEncoding(env, fn, "bad name id", pos);
+      x = nodeEnd;
+      break;
+    case T_BASE:
+      if (nodeEnd - pos != 3 || d[pos + 2] < 0 || d[pos + 2] > 8) BadEncoding(env, fn, "bad base type", pos);
+      x = nodeEnd;
+      break;
+    case T_LIST: case T_OPT: x = child(x); break;
+    case T_DICT: x = child(child(x)); break;
+    case T_TUPLE: {
+      int32_t n = count(x++);
+      for (int32_t i = 0; i < n; i++) x = child(x);
+      break;
+    }
+    case T_RECORD: {
+      int32_t n = count(x++);
+      for (int32_t i = 0; i < n; i++) {
+        if (x + 2 > nodeEnd || d[x] < 0 || (d[x + 1] != 0 && d[x + 1] != 1)) BadEncoding(env, fn, "bad record field", x);
+        x = child(x + 2);
+      }
+      break;
+    }
+    case T_ENUM: {
+      int32_t n = count(x++);
+      if (n < 1 || nodeEnd - x != static_cast<size_t>(n) * 2) BadEncoding(env, fn, "bad enum", pos);
+      for (int32_t i = 0; i < n; i++)
+        if (d[x + 2 * i] < 0 || d[x + 2 * i + 1] < 0 || d[x + 2 * i + 1] > 8) BadEncoding(env, fn, "bad enum literal", x);
+      x = nodeEnd;
+      break;
+    }
+    case T_CALLABLE: {
+      int32_t n = count(x++);
+      for (int32_t i = 0; i <= n; i++) x = child(x);
+      break;
+    }
+    default: BadEncoding(env, fn, "unknown tag", pos);
+  }
+  if (x != nodeEnd) BadEncoding(env, fn, "node size does not match its contents", pos);
+  return nodeEnd;
+}
+
+// Checks one signature occupying exactly [pos, end): [nParams, nVars, named, (nameId, optional, type)..., result].
+void ValidateSignature(Napi::Env env, const std::vector<int32_t>& d, size_t pos, size_t end, bool tool, const char* fn) {
+  if (end > d.size() || pos + 3 > end) BadEncoding(env, fn, "truncated signature", pos);
+  int32_t n = d[pos], nVars = d[pos + 1], named = d[pos + 2];
+  if (n < 0 || n > 100000 || nVars < 0 || (named != 0 && named != 1) || (!tool && nVars != 0)) BadEncoding(env, fn, "bad signature header", pos);
+  size_t x = pos + 3;
+  for (int32_t i = 0; i < n; i++) {
+    if (x + 2 > end || (d[x + 1] != 0 && d[x + 1] != 1) || (named && d[x] < 0)) BadEncoding(env, fn, "bad parameter", x);
+    x = ValidateType(env, d, x + 2, end, 0, tool ? nVars : -1, fn);
+  }
+  x = ValidateType(env, d, x, end, 0, tool ? nVars : -1, fn);
+  if (x != end) BadEncoding(env, fn, "trailing data after the signature", x);
+}
+
+void ValidateIndex(Napi::Env env, const Index& ix) {
+  const char* fn = "l1Build";
+  auto bad = [&](const char* what) { ThrowCocoda(env, "ERR_NATIVE_ARG", std::string("l1Build: ") + what); };
+  size_t nt = ix.toolIds.size();
+  if (ix.sigOffsets.size() != nt + 1) bad("sigOffsets must have one entry per tool plus one");
+  for (size_t t = 0; t < nt; t++) {
+    int32_t a = ix.sigOffsets[t], b = ix.sigOffsets[t + 1];
+    if (a < 0 || b < a || static_cast<size_t>(b) > ix.sigData.size()) bad("sigOffsets out of range");
+    ValidateSignature(env, ix.sigData, a, b, true, fn);
+  }
+  if (ix.nodeChildStart.empty()) bad("no trie nodes");
+  size_t nn = ix.nodeChildStart.size() - 1;
+  if (ix.childKeys.size() != ix.childNodes.size() || ix.nodeLeafStart.size() != nn + 1 || ix.nodeExactEnd.size() != nn) bad("inconsistent array lengths");
+  for (size_t i = 0; i < nn; i++) {
+    if (ix.nodeChildStart[i] < 0 || ix.nodeChildStart[i + 1] < ix.nodeChildStart[i]) bad("nodeChildStart not ascending");
+    if (ix.nodeLeafStart[i] < 0 || ix.nodeLeafStart[i + 1] < ix.nodeLeafStart[i]) bad("nodeLeafStart not ascending");
+    if (ix.nodeExactEnd[i] < ix.nodeLeafStart[i] || ix.nodeExactEnd[i] > ix.nodeLeafStart[i + 1]) bad("nodeExactEnd out of range");
+  }
+  if (static_cast<size_t>(ix.nodeChildStart[nn]) > ix.childKeys.size() || static_cast<size_t>(ix.nodeLeafStart[nn]) > ix.leafTools.size()) bad("node ranges out of range");
+  for (int32_t c : ix.childNodes)
+    if (c < 0 || static_cast<size_t>(c) >= nn) bad("child node out of range");
+  for (int32_t t : ix.leafTools)
+    if (t < 0 || static_cast<size_t>(t) >= nt) bad("leaf tool out of range");
+  size_t nb = ix.bucketKind.size();
+  if (ix.bucketArity.size() != nb || ix.bucketRoot.size() != nb || ix.bucketNameStart.size() != nb + 1) bad("inconsistent bucket arrays");
+  for (size_t b = 0; b < nb; b++) {
+    if (ix.bucketRoot[b] < 0 || static_cast<size_t>(ix.bucketRoot[b]) >= nn) bad("bucket root out of range");
+    if (ix.bucketArity[b] < 0 || ix.bucketArity[b] > 100000) bad("bucket arity out of range");
+    if (ix.bucketKind[b] < 0 || ix.bucketKind[b] > 2) bad("bad bucket kind");
+    if (ix.bucketNameStart[b] < 0 || ix.bucketNameStart[b + 1] < ix.bucketNameStart[b] ||
+        static_cast<size_t>(ix.bucketNameStart[b + 1]) > ix.bucketNames.size())
+      bad("bucketNameStart out of range");
+  }
+}
+
+// ---- graded L1 (src/l1/grade.ts, which is the reference; the two must agree exactly) ----
+constexpr int CLASS_EXACT = 0, CLASS_COERCIBLE = 1, CLASS_UNKNOWN = 2, CLASS_INCOMPATIBLE = 3;
+
+struct Grade {
+  int cls;
+  double penalty;
+};
+const Grade kIncompatible{CLASS_INCOMPATIBLE, 0.0};
+
+// Literal facts of the index plus those of the literals a query added (ids from the index's count on).
+struct LitFacts {
+  const std::vector<int32_t>* fold;
+  const std::vector<double>* num;
+  const int32_t* exFold;
+  const double* exNum;
+  size_t exN;
+  int32_t Fold(int32_t id) const {
+    if (id >= 0 && static_cast<size_t>(id) < fold->size()) return (*fold)[id];
+    size_t e = static_cast<size_t>(id) - fold->size();
+    return id >= 0 && e < exN ? exFold[e] : -1;
+  }
+  double Num(int32_t id) const {
+    if (id >= 0 && static_cast<size_t>(id) < num->size()) return (*num)[id];
+    size_t e = static_cast<size_t>(id) - num->size();
+    return id >= 0 && e < exN ? exNum[e] : std::numeric_limits<double>::quiet_NaN();
+  }
+};
+
+inline bool IsNumericBase(int32_t b) { return b == B_INT || b == B_FLOAT || b == B_BOOL; }
+// Base of a scalar (base type, or the join of an enum's literal bases); -1 otherwise.
+int32_t ScalarBase(N t) {
+  if (Tag(t) == T_BASE) return t[2];
+  if (Tag(t) == T_ENUM) return EnumBase(t);
+  return -1;
+}
+inline bool IsNumericT(N t) {
+  int32_t b = ScalarBase(t);
+  return b >= 0 && IsNumericBase(b);
+}
+inline bool IsStringyT(N t) { return ScalarBase(t) == B_STR; }
+constexpr int32_t B_BYTES = 6, B_DATAFRAME = 7, B_PREDICATE = 8;
+
+class Grader {
+ public:
+  explicit Grader(const LitFacts& lits) : lits_(lits) {}
+
+  // Penalty of a goal input `a` for a tool parameter `p`, or -1 when no coercion applies.
+  double Coerce(N a, N p, bool optionalParam) const {
+    if (!HasVar(p) && Sub(a, p)) return 0;
+    int32_t ta = Tag(a), tp = Tag(p);
+    if (tp == T_VAR || ta == T_UNK || tp == T_UNK) return 0;
+    if (IsNone(a)) return optionalParam || tp == T_OPT ? 0.25 : -1;
+    if (ta == T_OPT) return Coerce(a + 2, p, optionalParam);
+    if (tp == T_OPT) return Coerce(a, p + 2, optionalParam);
+    if (IsAny(a)) return 0.5;
+    switch (tp) {
+      case T_ENUM: {
+        int32_t pb = EnumBase(p);
+        if (ta == T_ENUM) {
+          bool allFold = true;
+          for (int32_t i = 0; i < a[2] && allFold; i++) {
+            if (a[4 + 2 * i] != B_STR) {
+              allFold = false;
+              break;
+            }
+            int32_t fa = lits_.Fold(a[3 + 2 * i]);
+            bool found = false;
+            for (int32_t j = 0; j < p[2] && !found; j++)
+              if (p[4 + 2 * j] == B_STR && lits_.Fold(p[3 + 2 * j]) == fa) found = true;
+            if (!found) allFold = false;
+          }
+          if (allFold) return 0.1;
+          int32_t ab = EnumBase(a);
+          if (ab == pb || (IsNumericBase(ab) && IsNumericBase(pb))) return 0.75;
+          if (IsNumericBase(pb)) {
+            bool allNumStr = true;
+            for (int32_t i = 0; i < a[2] && allNumStr; i++)
+              if (a[4 + 2 * i] != B_STR || std::isnan(lits_.Num(a[3 + 2 * i]))) allNumStr = false;
+            if (allNumStr) {
+              bool allIn = true;
+              for (int32_t i = 0; i < a[2] && allIn; i++) {
+                double x = lits_.Num(a[3 + 2 * i]);
+                bool found = false;
+                for (int32_t j = 0; j < p[2] && !found; j++) {
+                  int32_t bj = p[4 + 2 * j];
+                  if ((bj == B_INT || bj == B_FLOAT) && lits_.Num(p[3 + 2 * j]) == x) found = true;
+                }
+                if (!found) allIn = false;
+              }
+              return allIn ? 0.25 : 0.75;
+            }
+          }
+          return ab == B_STR || IsNumericBase(ab) ? 0.75 : -1;
+        }
+        if (ta == T_BASE) {
+          if (a[2] == B_STR) return pb == B_STR || pb == B_ANY ? 0.25 : 0.75;
+          if (IsNumericBase(a[2])) return IsNumericBase(pb) || pb == B_ANY ? 0.25 : 0.75;
+        }
+        return -1;
+      }
+      case T_BASE: {
+        int32_t n = p[2];
+        if (IsNumericBase(n)) {
+          if (IsNumericT(a)) return 0.25;
+          if (ta == T_ENUM) {
+            for (int32_t i = 0; i < a[2]; i++)
+              if (a[4 + 2 * i] != B_STR || std::isnan(lits_.Num(a[3 + 2 * i]))) return -1;
+            return 0.5;
+          }
+          return -1;
+        }
+        if (n == B_STR) return IsNumericT(a) || ta == T_NOMINAL ? 0.5 : -1;
+        if (n == B_BYTES) return IsStringyT(a) ? 0.5 : -1;
+        if (n == B_DATAFRAME) return ta == T_RECORD || ta == T_LIST || ta == T_DICT ? 0.5 : -1;
+        if (n == B_PREDICATE) return IsStringyT(a) || ta == T_CALLABLE ? 0.5 : -1;
+        return -1;
+      }
+      case T_NOMINAL: return IsStringyT(a) || ta == T_RECORD ? 0.5 : -1;
+      case T_LIST: {
+        if (ta == T_LIST) {
+          double e = Coerce(a + 2, p + 2, false);
+          return e >= 0 ? 0.25 + e / 2 : -1;
+        }
+        if (ta == T_TUPLE) return 0.5;
+        return Coerce(a, p + 2, false) >= 0 ? 0.75 : -1;
+      }
+      case T_TUPLE: return ta == T_LIST || ta == T_TUPLE ? 0.5 : -1;
+      case T_DICT:
+      case T_RECORD: return ta == T_RECORD || ta == T_DICT ? 0.5 : -1;
+      case T_CALLABLE: return IsStringyT(a) ? 0.5 : -1;
+      default: return -1;
+    }
+  }
+
+  // Penalty of a tool result `r` for a goal output `b`, or -1.
+  double CoerceResult(N r, N b) const {
+    if (!HasVar(r) && Sub(r, b)) return 0;
+    int32_t tr = Tag(r), tb = Tag(b);
+    if (tr == T_VAR || tr == T_UNK || tb == T_UNK) return 0;
+    if (tr == T_OPT) return CoerceResult(r + 2, b);
+    if (tb == T_OPT) return CoerceResult(r, b + 2);
+    if (IsAny(r)) return 0.5;
+    if (IsNumericT(r) && IsNumericT(b)) return 0.25;
+    if ((tr == T_RECORD || tr == T_DICT) && (tb == T_RECORD || tb == T_DICT)) return 0.5;
+    if (tr == T_LIST && tb == T_LIST) {
+      double e = CoerceResult(r + 2, b + 2);
+      return e < 0 ? -1 : 0.25 + e / 2;
+    }
+    return -1;
+  }
+
+  // Signature layout: [nParams, nVars, named, (nameId, optional, type)..., result].
+  static void Params(N sig, std::vector<N>& out, N& result) {
+    out.clear();
+    N x = sig + 3;
+    for (int32_t i = 0; i < sig[0]; i++) {
+      out.push_back(x);
+      x = x + 2 + x[3];
+    }
+    result = x;
+  }
+
+  // src/types/unify.ts matchParams: tool parameter fed by each goal parameter; false if none.
+  bool MatchParams(N goal, N tool, std::vector<int32_t>& map) {
+    Params(goal, gp_, gres_);
+    Params(tool, tp_, tres_);
+    int32_t g = goal[0], t = tool[0];
+    map.assign(g, -1);
+    if (goal[2] && tool[2]) {
+      std::vector<uint8_t> covered(t, 0);
+      for (int32_t i = 0; i < g; i++) {
+        int32_t j = 0;
+        while (j < t && tp_[j][0] != gp_[i][0]) j++;
+        if (j == t || covered[j]) return false;
+        if (gp_[i][1] && !tp_[j][1]) return false;
+        covered[j] = 1;
+        map[i] = j;
+      }
+      for (int32_t j = 0; j < t; j++)
+        if (!covered[j] && !tp_[j][1]) return false;
+      return true;
+    }
+    if (g > t) return false;
+    for (int32_t j = g; j < t; j++)
+      if (!tp_[j][1]) return false;
+    for (int32_t i = 0; i < g; i++) {
+      if (gp_[i][1] && !tp_[i][1]) return false;
+      map[i] = i;
+    }
+    return true;
+  }
+
+  Grade Matched(N goal, N tool, const std::vector<int32_t>& map) {
+    std::vector<N> gp, tp;
+    N gres, tres;
+    Params(goal, gp, gres);
+    Params(tool, tp, tres);
+    bool constrained = !(Tag(gres) == T_UNK || IsAny(gres));
+    bool unknownResult = Tag(tres) == T_UNK && constrained;
+    // The tool as the matching sees it (positional goals with a permuted matching).
+    N toolP = tool;
+    bool identity = true;
+    for (size_t i = 0; i < map.size(); i++)
+      if (map[i] != static_cast<int32_t>(i)) identity = false;
+    if (!(goal[2] && tool[2]) && !identity) {
+      perm_.assign(tool, tool + 3);
+      std::vector<uint8_t> used(tp.size(), 0);
+      for (int32_t j : map) {
+        used[j] = 1;
+        perm_.insert(perm_.end(), tp[j], tp[j] + 2 + tp[j][3]);
+      }
+      for (size_t j = 0; j < tp.size(); j++)
+        if (!used[j]) perm_.insert(perm_.end(), tp[j], tp[j] + 2 + tp[j][3]);
+      perm_.insert(perm_.end(), tres, tres + tres[1]);
+      toolP = perm_.data();
+    }
+    if (unifier_.Unify(goal, toolP)) return {unknownResult ? CLASS_UNKNOWN : CLASS_EXACT, 0.0};
+    double penalty = 0;
+    coerced_.assign(goal, goal + 3);
+    for (size_t i = 0; i < gp.size(); i++) {
+      N t = tp[map[i]];
+      double pen = Coerce(gp[i] + 2, t + 2, t[1] != 0);
+      if (pen < 0) return kIncompatible;
+      if (pen == 0) {
+        coerced_.insert(coerced_.end(), gp[i], gp[i] + 2 + gp[i][3]);
+      } else {
+        penalty += pen;
+        coerced_.insert(coerced_.end(), {gp[i][0], gp[i][1] && t[1] ? 1 : 0, T_UNK, 2});
+      }
+    }
+    double rp = CoerceResult(tres, gres);
+    if (rp < 0) return kIncompatible;
+    if (rp > 0) {
+      penalty += rp;
+      coerced_.insert(coerced_.end(), {T_UNK, 2});
+    } else {
+      coerced_.insert(coerced_.end(), gres, gres + gres[1]);
+    }
+    if (!unifier_.Unify(coerced_.data(), toolP)) return kIncompatible;
+    return {unknownResult ? CLASS_UNKNOWN : penalty > 0 ? CLASS_COERCIBLE : CLASS_EXACT, penalty};
+  }
+
+  Grade GradeSig(N goal, N tool, bool unordered, int32_t maxInputs) {
+    int32_t n = goal[0];
+    bool named = goal[2] != 0;
+    if (!unordered || named || n < 2 || n > maxInputs) {
+      std::vector<int32_t> map;
+      if (!MatchParams(goal, tool, map)) return kIncompatible;
+      return Matched(goal, tool, map);
+    }
+    Params(goal, gp_, gres_);
+    Params(tool, tp_, tres_);
+    int32_t t = tool[0];
+    if (n > t) return kIncompatible;
+    for (int32_t j = n; j < t; j++)
+      if (!tp_[j][1]) return kIncompatible;
+    std::vector<N> gps = gp_, tps = tp_;
+    std::vector<int32_t> perm(n);
+    for (int32_t i = 0; i < n; i++) perm[i] = i;
+    Grade best = kIncompatible;
+    do {
+      bool ok = true;
+      for (int32_t i = 0; i < n; i++)
+        if (gps[i][1] && !tps[perm[i]][1]) ok = false;
+      if (!ok) continue;
+      Grade g = Matched(goal, tool, perm);
+      if (g.cls < best.cls || (g.cls == best.cls && g.penalty < best.penalty)) best = g;
+      if (best.cls == CLASS_EXACT && best.penalty == 0) break;
+    } while (std::next_permutation(perm.begin(), perm.end()));
+    return best;
+  }
+
+ private:
+  const LitFacts& lits_;
+  Unifier unifier_;
+  std::vector<int32_t> perm_, coerced_;
+  std::vector<N> gp_, tp_;
+  N gres_ = nullptr, tres_ = nullptr;
+};
+
+// Every tool of the goal's arity / name buckets (each once), in leaf order.
+void CollectBucket(const Index& ix, int32_t node, size_t depth, size_t levels, std::vector<uint8_t>& seen,
+                   std::vector<int32_t>& out) {
+  if (depth == levels) {
+    for (int32_t j = ix.nodeLeafStart[node]; j < ix.nodeLeafStart[node + 1]; j++) {
+      int32_t t = ix.leafTools[j];
+      if (!seen[t]) {
+        seen[t] = 1;
+        out.push_back(t);
+      }
+    }
+    return;
+  }
+  for (int32_t j = ix.nodeChildStart[node]; j < ix.nodeChildStart[node + 1]; j++)
+    CollectBucket(ix, ix.childNodes[j], depth + 1, levels, seen, out);
+}
+
+void GoalBucketTools(const Index& ix, N goal, std::vector<int32_t>& out) {
+  std::vector<uint8_t> seen(ix.toolIds.size(), 0);
+  int32_t g = goal[0];
+  bool named = goal[2] != 0;
+  auto runArity = [&](const std::vector<int32_t>& table) {
+    if (g < static_cast<int32_t>(table.size()) && table[g] >= 0)
+      CollectBucket(ix, ix.bucketRoot[table[g]], 0, static_cast<size_t>(g) + 1, seen, out);
+  };
+  runArity(ix.posBucket);
+  if (!named) {
+    runArity(ix.namedPosBucket);
+    return;
+  }
+  std::vector<int32_t> names;
+  N x = goal + 3;
+  for (int32_t i = 0; i < g; i++) {
+    names.push_back(x[0]);
+    x = x + 2 + x[3];
+  }
+  for (size_t b = 0; b < ix.bucketKind.size(); b++) {
+    if (ix.bucketKind[b] != BUCKET_NAMED) continue;
+    bool ok = true;
+    for (int32_t j = ix.bucketNameStart[b]; j < ix.bucketNameStart[b + 1] && ok; j++)
+      if (std::find(names.begin(), names.end(), ix.bucketNames[j]) == names.end()) ok = false;
+    if (ok)
+      CollectBucket(ix, ix.bucketRoot[b], 0, static_cast<size_t>(ix.bucketNameStart[b + 1] - ix.bucketNameStart[b]) + 1,
+                    seen, out);
+  }
+}
+
 std::vector<int32_t> Copy(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   Napi::Int32Array a = ArgInt32Array(info, i, fn);
   return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
@@ -932,6 +1384,13 @@ Napi::Value L1Build(const Napi::CallbackInfo& info) {
                                       &ix->leafTools, &ix->bucketKind, &ix->bucketArity, &ix->bucketNameStart,
                                       &ix->bucketNames, &ix->bucketRoot};
     for (size_t i = 0; i < 14; i++) *fields[i] = Copy(info, i, fn);
+    ix->litFold = Copy(info, 14, fn);
+    {
+      Napi::Float64Array a = ArgFloat64Array(info, 15, fn);
+      ix->litNum.assign(a.Data(), a.Data() + a.ElementLength());
+    }
+    if (ix->litNum.size() != ix->litFold.size()) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Build: literal fold and value tables differ in length");
+    ValidateIndex(env, *ix);
     size_t nb = ix->bucketKind.size();
     if (ix->bucketArity.size() != nb || ix->bucketRoot.size() != nb || ix->bucketNameStart.size() != nb + 1 ||
         ix->sigOffsets.size() != ix->toolIds.size() + 1 || ix->nodeChildStart.empty() ||
@@ -966,6 +1425,11 @@ Napi::Value L1Query(const Napi::CallbackInfo& info) {
   Napi::Int32Array qo = ArgInt32Array(info, 2, fn);
   size_t nq = qo.ElementLength() == 0 ? 0 : qo.ElementLength() - 1;
   std::vector<int32_t> data(qd.Data(), qd.Data() + qd.ElementLength());
+  for (size_t q = 0; q < nq; q++) {
+    if (qo[q] < 0 || qo[q + 1] < qo[q] || static_cast<size_t>(qo[q + 1]) > data.size())
+      ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Query: query offsets out of range");
+    ValidateSignature(env, data, qo[q], qo[q + 1], false, fn);
+  }
   std::vector<int32_t> ids;
   std::vector<int32_t> offsets(nq + 1, 0);
   for (size_t q = 0; q < nq; q++) {
@@ -982,10 +1446,85 @@ Napi::Value L1Query(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// l1Grade(handle, goal, tools | null, unordered, maxInputs, extraFold, extraNum)
+//   -> [tools Int32Array, cls Int32Array, penalty Float64Array]
+// tools given: their grades in order; null: every tool of the goal's buckets whose class is ≤ 2,
+// ascending by id.
+Napi::Value L1Grade(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "l1Grade";
+  if (info.Length() < 7 || !info[0].IsExternal()) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Grade: argument 0 must be an index handle");
+  const Index& ix = *info[0].As<Napi::External<Index>>().Data();
+  Napi::Int32Array gd = ArgInt32Array(info, 1, fn);
+  std::vector<int32_t> goal(gd.Data(), gd.Data() + gd.ElementLength());
+  ValidateSignature(env, goal, 0, goal.size(), false, fn);
+  bool all = info[2].IsNull() || info[2].IsUndefined();
+  std::vector<int32_t> tools;
+  if (!all) {
+    Napi::Int32Array ta = ArgInt32Array(info, 2, fn);
+    tools.assign(ta.Data(), ta.Data() + ta.ElementLength());
+    for (int32_t t : tools)
+      if (t < 0 || static_cast<size_t>(t) >= ix.toolIds.size()) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Grade: tool position out of range");
+  }
+  bool unordered = ArgInt(info, 3, fn) != 0;
+  int64_t maxInputs = ArgInt(info, 4, fn);
+  if (maxInputs < 1 || maxInputs > 8) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Grade: maxInputs must be in [1, 8]");
+  Napi::Int32Array exFold = ArgInt32Array(info, 5, fn);
+  Napi::Float64Array exNum = ArgFloat64Array(info, 6, fn);
+  if (exFold.ElementLength() != exNum.ElementLength()) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Grade: extra literal tables differ in length");
+  LitFacts lits{&ix.litFold, &ix.litNum, exFold.Data(), exNum.Data(), exFold.ElementLength()};
+  Grader grader(lits);
+  if (all) {
+    std::vector<int32_t> cand;
+    GoalBucketTools(ix, goal.data(), cand);
+    std::sort(cand.begin(), cand.end(), [&](int32_t a, int32_t b) { return ix.toolIds[a] < ix.toolIds[b]; });
+    std::vector<int32_t> keep, cls;
+    std::vector<double> pen;
+    for (int32_t t : cand) {
+      Grade g = grader.GradeSig(goal.data(), ix.sigData.data() + ix.sigOffsets[t], unordered, static_cast<int32_t>(maxInputs));
+      if (g.cls > CLASS_UNKNOWN) continue;
+      keep.push_back(t);
+      cls.push_back(g.cls);
+      pen.push_back(g.penalty);
+    }
+    tools.swap(keep);
+    Napi::Array out = Napi::Array::New(env, 3);
+    Napi::Int32Array o0 = Napi::Int32Array::New(env, tools.size());
+    Napi::Int32Array o1 = Napi::Int32Array::New(env, cls.size());
+    Napi::Float64Array o2 = Napi::Float64Array::New(env, pen.size());
+    if (!tools.empty()) {
+      std::memcpy(o0.Data(), tools.data(), tools.size() * sizeof(int32_t));
+      std::memcpy(o1.Data(), cls.data(), cls.size() * sizeof(int32_t));
+      std::memcpy(o2.Data(), pen.data(), pen.size() * sizeof(double));
+    }
+    out.Set(0u, o0);
+    out.Set(1u, o1);
+    out.Set(2u, o2);
+    return out;
+  }
+  Napi::Int32Array o0 = Napi::Int32Array::New(env, tools.size());
+  Napi::Int32Array o1 = Napi::Int32Array::New(env, tools.size());
+  Napi::Float64Array o2 = Napi::Float64Array::New(env, tools.size());
+  for (size_t i = 0; i < tools.size(); i++) {
+    int32_t t = tools[i];
+    Grade g = grader.GradeSig(goal.data(), ix.sigData.data() + ix.sigOffsets[t], unordered, static_cast<int32_t>(maxInputs));
+    o0[i] = t;
+    o1[i] = g.cls;
+    o2[i] = g.penalty;
+  }
+  Napi::Array out = Napi::Array::New(env, 3);
+  out.Set(0u, o0);
+  out.Set(1u, o1);
+  out.Set(2u, o2);
+  return out;
+}
+
 Napi::Value L1Unify(const Napi::CallbackInfo& info) {
   Napi::Int32Array g = ArgInt32Array(info, 0, "l1Unify");
   Napi::Int32Array t = ArgInt32Array(info, 1, "l1Unify");
   std::vector<int32_t> gd(g.Data(), g.Data() + g.ElementLength()), td(t.Data(), t.Data() + t.ElementLength());
+  ValidateSignature(info.Env(), gd, 0, gd.size(), false, "l1Unify");
+  ValidateSignature(info.Env(), td, 0, td.size(), true, "l1Unify");
   Unifier u;
   return Napi::Boolean::New(info.Env(), u.Unify(gd.data(), td.data()));
 }
@@ -994,6 +1533,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("l1Build", Napi::Function::New(env, L1Build, "l1Build"));
   exports.Set("l1Query", Napi::Function::New(env, L1Query, "l1Query"));
   exports.Set("l1Unify", Napi::Function::New(env, L1Unify, "l1Unify"));
+  exports.Set("l1Grade", Napi::Function::New(env, L1Grade, "l1Grade"));
 }
 
 }  // namespace

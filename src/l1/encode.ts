@@ -15,6 +15,7 @@
 import type { Literal, Signature, Type } from '../types/ast.ts';
 import { literalBase } from '../types/subtype.ts';
 import { BASE_INDEX } from './keys.ts';
+import { foldLiteral, NUMERIC_STRING } from './grade.ts';
 
 export const T_UNK = 0;
 export const T_VAR = 1;
@@ -30,10 +31,39 @@ export const T_ENUM = 10;
 export const T_CALLABLE = 11;
 export const HAS_VAR = 256;
 
+/**
+ * What graded L1 needs to know of a literal besides its id: the id of its folded form (strings:
+ * lower case without spaces, `_`, `-`; -1 for numbers and booleans) and its numeric value
+ * (numbers; numeric strings; NaN otherwise).
+ */
+function literalFacts(v: Literal, folds: Map<string, number>, extra?: Map<string, number>): [fold: number, num: number] {
+  if (typeof v === 'string') {
+    const f = foldLiteral(v);
+    let id = folds.get(f);
+    if (id === undefined) {
+      if (extra) {
+        id = extra.get(f);
+        if (id === undefined) extra.set(f, (id = folds.size + extra.size));
+      } else folds.set(f, (id = folds.size));
+    }
+    return [id, NUMERIC_STRING.test(v) ? Number(v) : NaN];
+  }
+  return [-1, typeof v === 'number' ? v : NaN];
+}
+
+/** A query's view of an {@link Interner} (see {@link Interner.queryView}). */
+export interface QueryIds extends NameIds {
+  /** Fold ids and numeric values of the literals this view added (ids from the index's count on). */
+  extraLiterals(): { fold: Int32Array; num: Float64Array };
+}
+
 /** String and literal interning shared by an index and its queries. */
 export class Interner {
   private readonly names = new Map<string, number>();
   private readonly literals = new Map<string, number>();
+  private readonly folds = new Map<string, number>();
+  private readonly litFold: number[] = [];
+  private readonly litNum: number[] = [];
 
   /** Interns (build). */
   name(s: string): number {
@@ -44,20 +74,32 @@ export class Interner {
   literal(v: Literal): number {
     const k = `${typeof v}:${String(v)}`;
     let id = this.literals.get(k);
-    if (id === undefined) this.literals.set(k, (id = this.literals.size));
+    if (id === undefined) {
+      this.literals.set(k, (id = this.literals.size));
+      const [f, x] = literalFacts(v, this.folds);
+      this.litFold.push(f);
+      this.litNum.push(x);
+    }
     return id;
   }
   get nameCount(): number {
     return this.names.size;
+  }
+  /** Per literal id: fold id and numeric value (graded L1). */
+  literalFacts(): { fold: Int32Array; num: Float64Array } {
+    return { fold: Int32Array.from(this.litFold), num: Float64Array.from(this.litNum) };
   }
 
   /**
    * A lookup-only view for queries: known strings keep their ids, unknown ones get fresh ids
    * (consistent within the view) that match nothing in the index, and the table does not grow.
    */
-  queryView(): { name(s: string): number; literal(v: Literal): number } {
+  queryView(): QueryIds {
     let extraNames: Map<string, number> | undefined;
     let extraLits: Map<string, number> | undefined;
+    const extraFolds = new Map<string, number>();
+    const exFold: number[] = [];
+    const exNum: number[] = [];
     return {
       name: (s) => {
         const id = this.names.get(s);
@@ -73,9 +115,15 @@ export class Interner {
         if (id !== undefined) return id;
         extraLits ??= new Map();
         let e = extraLits.get(k);
-        if (e === undefined) extraLits.set(k, (e = this.literals.size + extraLits.size));
+        if (e === undefined) {
+          extraLits.set(k, (e = this.literals.size + extraLits.size));
+          const [f, x] = literalFacts(v, this.folds, extraFolds);
+          exFold.push(f);
+          exNum.push(x);
+        }
         return e;
       },
+      extraLiterals: () => ({ fold: Int32Array.from(exFold), num: Float64Array.from(exNum) }),
     };
   }
 }

@@ -26,6 +26,7 @@ import { nativeAddon } from '../native/loader.ts';
 import { buildL1Data, type BuiltIndex, type L1Data } from './build.ts';
 import { encodeSignature, Interner } from './encode.ts';
 import { TsL1Query } from './query-ts.ts';
+import type { GradeOptions } from './grade.ts';
 
 export type L1Backend = 'native' | 'ts';
 
@@ -48,14 +49,31 @@ export interface L1Index {
   /** Many sub-goals in one call (one N-API crossing on the native backend). */
   queryBatch(subgoals: ReadonlyArray<Signature | string>): Int32Array[];
   /**
+   * Graded L1 (src/l1/grade.ts): every indexed tool of class 0 (exact), 1 (coercible) or 2
+   * (unknown result) for `subgoal`, ascending by id, with its class and coercion penalty. Tools
+   * not listed are class 3 (incompatible).
+   */
+  grade(subgoal: Signature | string, opts?: GradeOptions): GradedSet;
+  /** Grades of the given tool ids (ids not in the index are class 3). */
+  gradeIds(subgoal: Signature | string, ids: ArrayLike<number>, opts?: GradeOptions): { cls: Uint8Array; penalty: Float64Array };
+  /**
    * Work done so far by the TypeScript twin (trie nodes visited, candidates verified with the
    * full unifier); zeros on the native backend. For benchmarks and the complexity argument.
    */
   work(): { visited: number; verified: number };
 }
 
+/** Tools of classes 0–2 for one sub-goal (parallel arrays, ascending id). */
+export interface GradedSet {
+  ids: Int32Array;
+  cls: Uint8Array;
+  penalty: Float64Array;
+}
+
 interface NativeL1Addon {
-  l1Build(...arrays: Int32Array[]): unknown;
+  l1Build(...arrays: Array<Int32Array | Float64Array>): unknown;
+  /** Grades: tools = internal positions (or null: every tool of the goal's buckets, classes ≤ 2 only). */
+  l1Grade(handle: unknown, goal: Int32Array, tools: Int32Array | null, unordered: number, maxInputs: number, extraFold: Int32Array, extraNum: Float64Array): [Int32Array, Int32Array, Float64Array];
   /** `[offsets (nq + 1)..., ids...]` in one array. */
   l1Query(handle: unknown, data: Int32Array, offsets: Int32Array): Int32Array;
   l1Unify(goal: Int32Array, tool: Int32Array): boolean;
@@ -93,6 +111,13 @@ function checkIds(ids: ArrayLike<number>, n: number): Int32Array {
   return out;
 }
 
+function checkGradeOptions(o: GradeOptions): Required<GradeOptions> {
+  if (typeof o !== 'object' || o === null) throw argError('type', 'opts', 'an object', o);
+  const maxInputs = o.maxInputs ?? 4;
+  if (!Number.isInteger(maxInputs) || maxInputs < 1 || maxInputs > 6) throw argError('range', 'maxInputs', 'an integer in [1, 6]', maxInputs);
+  return { unordered: o.unordered === true, maxInputs };
+}
+
 const DATA_ORDER: Array<keyof L1Data> = [
   'toolIds', 'sigOffsets', 'sigData', 'nodeChildStart', 'childKeys', 'childNodes', 'nodeLeafStart',
   'nodeExactEnd', 'leafTools', 'bucketKind', 'bucketArity', 'bucketNameStart', 'bucketNames', 'bucketRoot',
@@ -113,7 +138,10 @@ class Index implements L1Index {
   ) {
     this.size = sigs.length;
     this.ts = new TsL1Query(built, sigs, interner);
-    this.handle = addon ? addon.l1Build(...DATA_ORDER.map((k) => built.data[k])) : null;
+    if (addon) {
+      const facts = interner.literalFacts();
+      this.handle = addon.l1Build(...DATA_ORDER.map((k) => built.data[k]), facts.fold, facts.num);
+    } else this.handle = null;
   }
 
   query(subgoal: Signature | string): Int32Array {
@@ -126,6 +154,62 @@ class Index implements L1Index {
 
   work(): { visited: number; verified: number } {
     return { visited: this.ts.visited, verified: this.ts.verified };
+  }
+
+  /** Internal position of each id (built on first use). */
+  private posOf: Map<number, number> | null = null;
+
+  grade(subgoal: Signature | string, opts: GradeOptions = {}): GradedSet {
+    const goal = toSignature(subgoal, 'subgoal', this.registry);
+    const o = checkGradeOptions(opts);
+    const d = this.built.data;
+    if (!this.addon) {
+      const r = this.ts.gradeAll(goal, o);
+      return { ids: r.tools.map((t) => d.toolIds[t]!), cls: r.cls, penalty: r.penalty };
+    }
+    const view = this.interner.queryView();
+    const g: number[] = [];
+    encodeSignature(goal, view, false, g);
+    const ex = view.extraLiterals();
+    const [tools, cls, penalty] = this.addon.l1Grade(this.handle, Int32Array.from(g), null, o.unordered ? 1 : 0, o.maxInputs, ex.fold, ex.num);
+    return { ids: tools.map((t) => d.toolIds[t]!), cls: Uint8Array.from(cls), penalty };
+  }
+
+  gradeIds(subgoal: Signature | string, ids: ArrayLike<number>, opts: GradeOptions = {}): { cls: Uint8Array; penalty: Float64Array } {
+    const goal = toSignature(subgoal, 'subgoal', this.registry);
+    const o = checkGradeOptions(opts);
+    if (!this.posOf) {
+      this.posOf = new Map();
+      const d = this.built.data;
+      for (let t = 0; t < d.toolIds.length; t++) this.posOf.set(d.toolIds[t]!, t);
+    }
+    const m = ids.length;
+    const known: number[] = [];
+    const where: number[] = [];
+    for (let i = 0; i < m; i++) {
+      const t = this.posOf.get(ids[i]!);
+      if (t !== undefined) {
+        known.push(t);
+        where.push(i);
+      }
+    }
+    const cls = new Uint8Array(m).fill(3);
+    const penalty = new Float64Array(m);
+    let r: { cls: ArrayLike<number>; penalty: ArrayLike<number> };
+    if (!this.addon) r = this.ts.gradeTools(goal, Int32Array.from(known), o);
+    else {
+      const view = this.interner.queryView();
+      const g: number[] = [];
+      encodeSignature(goal, view, false, g);
+      const ex = view.extraLiterals();
+      const [, c, p] = this.addon.l1Grade(this.handle, Int32Array.from(g), Int32Array.from(known), o.unordered ? 1 : 0, o.maxInputs, ex.fold, ex.num);
+      r = { cls: c, penalty: p };
+    }
+    for (let j = 0; j < where.length; j++) {
+      cls[where[j]!] = r.cls[j]!;
+      penalty[where[j]!] = r.penalty[j]!;
+    }
+    return { cls, penalty };
   }
 
   queryBatch(subgoals: ReadonlyArray<Signature | string>): Int32Array[] {

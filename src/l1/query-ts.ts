@@ -8,6 +8,7 @@ import { unifySignature } from '../types/unify.ts';
 import { BUCKET_NAMED, BUCKET_NAMED_POSITIONAL, BUCKET_POSITIONAL, bucketName, type BuiltIndex } from './build.ts';
 import type { Interner } from './encode.ts';
 import { isExactKey, keyOf, subKeys, superKeys, type KeySet } from './keys.ts';
+import { gradeSignature, type GradeOptions } from './grade.ts';
 
 function lowerBound(a: Int32Array, lo: number, hi: number, x: number): number {
   while (lo < hi) {
@@ -115,5 +116,74 @@ export class TsL1Query {
     const res = Int32Array.from(out);
     res.sort();
     return res;
+  }
+
+  /**
+   * Graded L1: every tool whose class is exact, coercible or unknown-result (≤ 2), with its
+   * grade. Walks the tries of the goal's arity / name buckets without key pruning (coercions cross
+   * every key) and grades each tool with the reference {@link gradeSignature}.
+   */
+  gradeAll(goal: Signature, opts: GradeOptions): { tools: Int32Array; cls: Uint8Array; penalty: Float64Array } {
+    const d = this.built.data;
+    const view = this.interner.queryView();
+    const named = goal.params.length > 0 && goal.params.every((p) => p.name !== undefined);
+    const seen = new Set<number>();
+    const order: number[] = [];
+    const collect = (node: number, depth: number, levels: number): void => {
+      this.visited++;
+      if (depth === levels) {
+        for (let j = d.nodeLeafStart[node]!; j < d.nodeLeafStart[node + 1]!; j++) {
+          const t = d.leafTools[j]!;
+          if (!seen.has(t)) {
+            seen.add(t);
+            order.push(t);
+          }
+        }
+        return;
+      }
+      for (let j = d.nodeChildStart[node]!; j < d.nodeChildStart[node + 1]!; j++) collect(d.childNodes[j]!, depth + 1, levels);
+    };
+    const run = (bucket: string, levels: number): void => {
+      const b = this.built.buckets.get(bucket);
+      if (b !== undefined) collect(d.bucketRoot[b]!, 0, levels);
+    };
+    const n = goal.params.length;
+    run(bucketName(BUCKET_POSITIONAL, n), n + 1);
+    if (!named) run(bucketName(BUCKET_NAMED_POSITIONAL, n), n + 1);
+    else {
+      const ids = new Set(goal.params.map((p) => view.name(p.name!)));
+      for (let b = 0; b < d.bucketKind.length; b++) {
+        if (d.bucketKind[b] !== BUCKET_NAMED) continue;
+        let ok = true;
+        for (let j = d.bucketNameStart[b]!; j < d.bucketNameStart[b + 1]! && ok; j++) if (!ids.has(d.bucketNames[j]!)) ok = false;
+        if (ok) collect(d.bucketRoot[b]!, 0, d.bucketNameStart[b + 1]! - d.bucketNameStart[b]! + 1);
+      }
+    }
+    order.sort((a, b) => d.toolIds[a]! - d.toolIds[b]!);
+    const tools: number[] = [];
+    const cls: number[] = [];
+    const pen: number[] = [];
+    for (const t of order) {
+      this.verified++;
+      const g = gradeSignature(goal, this.sigs[t]!, opts);
+      if (g.cls > 2) continue;
+      tools.push(t);
+      cls.push(g.cls);
+      pen.push(g.penalty);
+    }
+    return { tools: Int32Array.from(tools), cls: Uint8Array.from(cls), penalty: Float64Array.from(pen) };
+  }
+
+  /** Grades of the tools at internal positions `tools` (reference {@link gradeSignature}). */
+  gradeTools(goal: Signature, tools: Int32Array, opts: GradeOptions): { cls: Uint8Array; penalty: Float64Array } {
+    const cls = new Uint8Array(tools.length);
+    const penalty = new Float64Array(tools.length);
+    for (let i = 0; i < tools.length; i++) {
+      this.verified++;
+      const g = gradeSignature(goal, this.sigs[tools[i]!]!, opts);
+      cls[i] = g.cls;
+      penalty[i] = g.penalty;
+    }
+    return { cls, penalty };
   }
 }

@@ -47,6 +47,8 @@ export class Corpus {
   private sigs: Array<Signature | null | undefined> = [];
   private readonly byName = new Map<string, number>();
   private flatTotalCache = -1;
+  /** Card tokens by id: `tok[4v + layer - 1]`, -1 until counted. */
+  private tok: Int32Array;
   /** Per-version lazily built structures (indexes), keyed by their builder. */
   private readonly memo = new Map<string, unknown>();
 
@@ -57,6 +59,7 @@ export class Corpus {
     this.cards = cards ?? new CardTokens();
     this.registry = src.registry ?? defaultTypeRegistry;
     this.dagVersion = src.dagVersion ?? -1;
+    this.tok = new Int32Array(this.n * 4).fill(-1);
     for (let i = 0; i < this.n; i++) {
       const name = src.records[i]!.name;
       if (this.byName.has(name)) throw argError('type', `records[${i}].name`, 'unique within a library version', name);
@@ -161,14 +164,41 @@ export class Corpus {
     return this.parentTargets.subarray(this.parentOffsets[v]!, this.parentOffsets[v + 1]!);
   }
 
-  /** Tokens of the layer card of tool `v` in this version. */
+  /** Tokens of the layer card of tool `v` in this version (counted once, then looked up by id). */
   tokens(v: number, layer: Layer): number {
-    return this.cards.tokens(this.records[v]!, layer, this.version);
+    const i = v * 4 + layer - 1;
+    let t = this.tok[i]!;
+    if (t < 0) {
+      t = this.cards.tokens(this.records[v]!, layer, this.version);
+      this.tok[i] = t;
+    }
+    return t;
   }
 
   /** Tokens of all four cards of tool `v`. */
   flatTokens(v: number): number {
-    return this.cards.flatTokens(this.records[v]!, this.version);
+    return this.tokens(v, 1) + this.tokens(v, 2) + this.tokens(v, 3) + this.tokens(v, 4);
+  }
+
+  /**
+   * The whole token table, `Int32Array(4n)`: row v = layers 1..4 of tool v (counts every card not
+   * counted yet). Persisted per version so a later process need not load the tokenizer.
+   */
+  tokenTable(): Int32Array {
+    for (let v = 0; v < this.n; v++) this.flatTokens(v);
+    return this.tok;
+  }
+
+  /**
+   * Installs a token table counted earlier for this same version (e.g. read back from the
+   * per-version cache): `Int32Array(4n)` of non-negative counts.
+   * @throws TypeError when the table has the wrong length or a negative / non-integer entry.
+   */
+  setTokenTable(table: Int32Array): void {
+    if (!(table instanceof Int32Array) || table.length !== this.n * 4) throw argError('type', 'table', `an Int32Array of ${this.n * 4} token counts`, table);
+    for (let i = 0; i < table.length; i++) if (table[i]! < 0) throw argError('range', `table[${i}]`, 'a non-negative token count', table[i]);
+    this.tok = table;
+    this.flatTotalCache = -1;
   }
 
   /** Flat-baseline cost of the whole version: every layer of every tool (counted once, cached). */

@@ -111,11 +111,17 @@ export function qwen3MemoCounter(): TokenCounter {
  * ```
  */
 export class CardTokens {
-  readonly counter: TokenCounter;
+  #counter: TokenCounter | undefined;
   private readonly cache = new Map<string, Int32Array>();
 
+  /** @param counter default: Qwen3's ({@link qwen3MemoCounter}), loaded on the first count, not here. */
   constructor(counter?: TokenCounter) {
-    this.counter = counter ?? qwen3MemoCounter();
+    this.#counter = counter;
+  }
+
+  /** The token counter (the default Qwen3 tokenizer loads on first access). */
+  get counter(): TokenCounter {
+    return (this.#counter ??= qwen3MemoCounter());
   }
 
   /** Tokens of one layer card of `r` (as shown in a prompt, newline included). */
