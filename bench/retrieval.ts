@@ -1,8 +1,10 @@
 /**
  * Retrieval cost scaling (paper §4.3, Fig. 2b), measured with Qwen3 token counts on DepthBench:
- * per library size n and method (tdr, flat, text-tree, flat-dense) the mean prompt tokens per
+ * per library size n and method (tdr, flat, text-tree, flat-dense, bm25) the mean prompt tokens per
  * sub-goal, the ratio to TDR, hit@1 / hit@5 of the gold tool, and p50 / p99 latency (per stage for
- * TDR). n ≤ 4,374 samples the real pool (163 DepthBench + 4,211 xLAM tools; the gold tools of the
+ * TDR). TDR is the graded cascade with the bounded pre-ranker (docs/retrieval.md); the variants
+ * measure it without the semantic signal (`tdr-lexical`), with the pre-issue hard gate
+ * (`tdr-hard`), and on loosely typed sub-goals (`tdr@coarse`); the m sweep measures the L2 card cap. n ≤ 4,374 samples the real pool (163 DepthBench + 4,211 xLAM tools; the gold tools of the
  * sampled sub-goals are always in); larger n adds synthetic tools that follow the pool's type and
  * text statistics (src/retrieval/synth.ts).
  *
@@ -16,11 +18,10 @@ import { depthbenchFile } from '../src/library/depthbench.ts';
 import { importSchemas } from '../src/library/import-schema.ts';
 import type { ToolRecord } from '../src/library/record.ts';
 import { packageRoot } from '../src/native/loader.ts';
-import { FlatBaseline, FlatDenseBaseline, TextTree } from '../src/retrieval/baselines.ts';
+import { Bm25Baseline, FlatBaseline, FlatDenseBaseline, TextTree } from '../src/retrieval/baselines.ts';
 import { Retriever } from '../src/retrieval/cascade.ts';
 import { Corpus } from '../src/retrieval/corpus.ts';
-import { depthbenchEvalSet, hitAt, type EvalSubGoal } from '../src/retrieval/depthbench.ts';
-import { defaultL1, KnownResultL1, UnorderedInputsL1 } from '../src/retrieval/l1.ts';
+import { coarseForm, depthbenchEvalSet, hitAt, type EvalSubGoal } from '../src/retrieval/depthbench.ts';
 import os from 'node:os';
 import { l1Backend } from '../src/l1/index.ts';
 import { synthesizeTools } from '../src/retrieval/synth.ts';
@@ -29,7 +30,7 @@ import { rng } from '../src/retrieval/vectors.ts';
 import { geometricGrid, pickMatched } from '../src/retrieval/matched.ts';
 import { argError, checkNonNegativeInt, checkPositiveInt } from '../src/errors.ts';
 
-export const METHODS = ['tdr', 'flat', 'text-tree', 'flat-dense'] as const;
+export const METHODS = ['tdr', 'flat', 'text-tree', 'flat-dense', 'bm25'] as const;
 export type Method = (typeof METHODS)[number];
 export const DEFAULT_SIZES = [50, 100, 200, 400, 800, 1600, 3200, 4374, 10_000, 100_000];
 /**
@@ -40,6 +41,11 @@ export const DEFAULT_SIZES = [50, 100, 200, 400, 800, 1600, 3200, 4374, 10_000, 
  */
 export const MATCHED_METHODS = ['text-tree@matched', 'flat-dense@matched', 'text-tree@matched-shown', 'flat-dense@matched-shown'] as const;
 export type MatchedMethod = (typeof MATCHED_METHODS)[number];
+/** Variants of TDR measured beside it (see the module comment). */
+export const VARIANTS = ['tdr-lexical', 'tdr-hard', 'tdr@coarse'] as const;
+export type Variant = (typeof VARIANTS)[number];
+/** L2 card caps m swept (TDR at n ≤ `--m-sweep-max-n`, default 4,374). */
+export const M_GRID = [8, 16, 32, 64, 128];
 /** The matched-accuracy sweep runs for n up to this by default (`--matched-max-n`). */
 export const DEFAULT_MATCHED_MAX_N = 4374;
 
@@ -115,11 +121,13 @@ export interface RetrievalBenchResult {
     cpus: number;
   };
   /**
-   * Diagnostic variant, not one of the four methods: TDR whose L1 drops gradual `?` output matches
-   * when the sub-goal's output is known (KnownResultL1). It shows how much of TDR's cost is the
-   * L2 scan over untyped tools that L1 cannot prune.
+   * TDR variants (not contract methods): `tdr-lexical` without the WordNet expansion (the semantic
+   * signal measured against lexical only), `tdr-hard` the pre-issue cascade (hard L1 gate, every
+   * frontier card shown), `tdr@coarse` TDR on the loosely typed form of the same sub-goals.
    */
-  variants: Array<{ n: number; method: 'tdr-known-results'; tokens: number; ratioFlat: number; hit1: number; hit5: number; s1: number }>;
+  variants: Array<{ n: number; method: Variant; tokens: number; ratioFlat: number; hit1: number; hit5: number; s1: number; p50Ms: number }>;
+  /** TDR at each L2 card cap m (the measurement behind the default m). */
+  mSweep: Array<{ n: number; m: number; tokens: number; hit1: number; hit5: number; p50Ms: number }>;
   /** Matched-accuracy sweeps (every setting measured), n ≤ `meta.matchedMaxN`. */
   sweeps: SweepRow[];
   /** Batch retrieval throughput on the real pool (sub-goals per second), in-process and on 1 / 2 workers. */
@@ -137,6 +145,10 @@ export interface RetrievalBenchOptions {
   workers?: boolean;
   /** Run the matched-accuracy sweep for n up to this (default 4,374; 0 turns it off). */
   matchedMaxN?: number;
+  /** Run the m sweep for n up to this (default 4,374; 0 turns it off). */
+  mSweepMaxN?: number;
+  /** L2 card cap of TDR (default: the cascade's). */
+  m?: number;
 }
 
 function pct(xs: number[], p: number): number {
@@ -163,6 +175,8 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
   const k2 = checkPositiveInt('k2', opts.k2 ?? 32);
   const want = checkPositiveInt('subgoals', opts.subgoals ?? 150);
   const matchedMaxN = checkNonNegativeInt('matchedMaxN', opts.matchedMaxN ?? DEFAULT_MATCHED_MAX_N);
+  const mSweepMaxN = checkNonNegativeInt('mSweepMaxN', opts.mSweepMaxN ?? DEFAULT_MATCHED_MAX_N);
+  const m = opts.m === undefined ? undefined : checkPositiveInt('m', opts.m);
   const pool = loadPool();
   const all = depthbenchEvalSet().subgoals;
   const step = Math.max(1, Math.floor(all.length / want));
@@ -183,6 +197,8 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
   const rows: RetrievalBenchRow[] = [];
   const variants: RetrievalBenchResult['variants'] = [];
   const sweeps: SweepRow[] = [];
+  const mSweep: RetrievalBenchResult['mSweep'] = [];
+  const coarse = sample.map(coarseForm);
   log(`retrieval bench: ${sample.length} of ${all.length} DepthBench sub-goals, ${goldNames.length} gold tools, sizes ${sizes.join(', ')}`);
   // Throughput first, while the process holds nothing large (the 10⁵ sweep leaves a big heap).
   let throughput: RetrievalBenchResult['throughput'];
@@ -193,14 +209,18 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
     const records = n <= pool.length ? [...goldRecs, ...others.slice(0, n - goldRecs.length)] : [...pool, ...synth.slice(0, n - pool.length)];
     const corpus = new Corpus({ records, version: `bench-${n}` }, new CardTokens(counter));
     const goldId = sample.map((s) => corpus.id(s.gold)!);
-    let b = performance.now();
     corpus.flatTotal();
-    const l1 = new UnorderedInputsL1(defaultL1(corpus));
-    const tdr = new Retriever(corpus, { l1, k2 });
+    let b = performance.now();
+    const tdr = new Retriever(corpus, { unorderedInputs: true, k2, ...(m ? { m } : {}) });
     tdr.retrieve({ signature: '() -> ?', intent: 'warm up' });
     const tdrBuild = performance.now() - b;
-    const strict = new Retriever(corpus, { l1: new KnownResultL1(l1, corpus), k2 });
-    const sv = { tok: 0, h1: 0, h5: 0, s1: 0 };
+    const variantRet: Record<Variant, Retriever> = {
+      'tdr-lexical': new Retriever(corpus, { unorderedInputs: true, k2, semantic: false, ...(m ? { m } : {}) }),
+      'tdr-hard': new Retriever(corpus, { unorderedInputs: true, k2, graded: false }),
+      'tdr@coarse': tdr,
+    };
+    const vacc = new Map<Variant, { tok: number[]; ms: number[]; h1: number; h5: number; s1: number }>();
+    for (const v of VARIANTS) vacc.set(v, { tok: [], ms: [], h1: 0, h5: 0, s1: 0 });
     b = performance.now();
     const flat = new FlatBaseline(corpus);
     const flatBuild = performance.now() - b;
@@ -210,6 +230,9 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
     b = performance.now();
     const tt = new TextTree(corpus, tree);
     const treeBuild = performance.now() - b;
+    b = performance.now();
+    const bm25 = new Bm25Baseline(corpus);
+    const bm25Build = performance.now() - b;
 
     const acc = new Map<Method, { tok: number[]; ms: number[]; h1: number; h5: number }>();
     for (const m of METHODS) acc.set(m, { tok: [], ms: [], h1: 0, h5: 0 });
@@ -226,29 +249,53 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
       const r = tdr.retrieve(sg);
       record('tdr', r.ranked, r.tokens, r.stages.reduce((s, x) => s + x.ms, 0));
       for (const s of r.stages) st[s.stage].push([s.survivors, s.tokens, s.ms]);
-      const rs = strict.retrieve(sg);
-      sv.tok += rs.tokens;
-      sv.s1 += rs.stages[0]!.survivors;
-      if (hitAt(rs.ranked, g, 1)) sv.h1++;
-      if (hitAt(rs.ranked, g, 5)) sv.h5++;
+      for (const v of VARIANTS) {
+        const rv = variantRet[v].retrieve(v === 'tdr@coarse' ? coarse[i]! : sg);
+        const a = vacc.get(v)!;
+        a.tok.push(rv.tokens);
+        a.ms.push(rv.stages.reduce((s, x) => s + x.ms, 0));
+        a.s1 += rv.stages[0]!.survivors;
+        if (hitAt(rv.ranked, g, 1)) a.h1++;
+        if (hitAt(rv.ranked, g, 5)) a.h5++;
+      }
       const f = flat.retrieve(sg.intent);
       record('flat', f.ranked, f.tokens, f.ms);
       const t = tt.retrieve(sg.intent);
       record('text-tree', t.ranked, t.tokens, t.ms);
       const d = dense.retrieve(sg.intent);
       record('flat-dense', d.ranked, d.tokens, d.ms);
+      const bm = bm25.retrieve(sg.intent);
+      record('bm25', bm.ranked, bm.tokens, bm.ms);
     });
     const tdrTokens = mean(acc.get('tdr')!.tok);
-    variants.push({
-      n,
-      method: 'tdr-known-results',
-      tokens: sv.tok / sample.length,
-      ratioFlat: sv.tok > 0 ? mean(acc.get('flat')!.tok) / (sv.tok / sample.length) : 0,
-      hit1: sv.h1 / sample.length,
-      hit5: sv.h5 / sample.length,
-      s1: sv.s1 / sample.length,
-    });
-    const builds: Record<Method, number> = { tdr: tdrBuild, flat: flatBuild, 'text-tree': treeBuild, 'flat-dense': denseBuild };
+    for (const v of VARIANTS) {
+      const a = vacc.get(v)!;
+      variants.push({
+        n,
+        method: v,
+        tokens: mean(a.tok),
+        ratioFlat: mean(a.tok) > 0 ? mean(acc.get('flat')!.tok) / mean(a.tok) : 0,
+        hit1: a.h1 / sample.length,
+        hit5: a.h5 / sample.length,
+        s1: a.s1 / sample.length,
+        p50Ms: pct(a.ms, 50),
+      });
+    }
+    if (n <= mSweepMaxN) {
+      for (const mm of M_GRID) {
+        const r = new Retriever(corpus, { unorderedInputs: true, k2, m: mm });
+        const a = { tok: [] as number[], ms: [] as number[], h1: 0, h5: 0 };
+        sample.forEach((sg, i) => {
+          const x = r.retrieve(sg);
+          a.tok.push(x.tokens);
+          a.ms.push(x.stages.reduce((s, y) => s + y.ms, 0));
+          if (hitAt(x.ranked, goldId[i]!, 1)) a.h1++;
+          if (hitAt(x.ranked, goldId[i]!, 5)) a.h5++;
+        });
+        mSweep.push({ n, m: mm, tokens: mean(a.tok), hit1: a.h1 / sample.length, hit5: a.h5 / sample.length, p50Ms: pct(a.ms, 50) });
+      }
+    }
+    const builds: Record<Method, number> = { tdr: tdrBuild, flat: flatBuild, 'text-tree': treeBuild, 'flat-dense': denseBuild, bm25: bm25Build };
     for (const m of METHODS) {
       const a = acc.get(m)!;
       const row: RetrievalBenchRow = {
@@ -273,7 +320,7 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
       }
       rows.push(row);
     }
-    const r = rows.slice(-4);
+    const r = rows.slice(-METHODS.length);
     log(`  n=${n}: ` + r.map((x) => `${x.method} ${Math.round(x.tokens)} tok (×${x.ratio.toFixed(1)}) hit@1 ${x.hit1.toFixed(2)}`).join(' | ') + `  [${Math.round(performance.now() - t0)} ms]`);
     if (n <= matchedMaxN) {
       const tdrHit5 = acc.get('tdr')!.h5 / sample.length;
@@ -309,6 +356,7 @@ export async function runRetrievalBench(opts: RetrievalBenchOptions = {}): Promi
   return {
     rows,
     variants,
+    mSweep,
     sweeps,
     ...(throughput ? { throughput } : {}),
     meta: {
@@ -413,7 +461,7 @@ async function measureThroughput(
     return times.sort((a, b) => a - b)[1]!;
   };
   const corpus = Corpus.fromDag(dag, new CardTokens(qwen3MemoCounter()));
-  const seq = new Retriever(corpus, { k2, l1: new UnorderedInputsL1(defaultL1(corpus)) });
+  const seq = new Retriever(corpus, { k2, unorderedInputs: true });
   let ms = await median3(() => {
     for (const g of goals) seq.retrieve(g);
   });
@@ -481,9 +529,16 @@ export function formatRetrievalBench(res: RetrievalBenchResult): string {
   }
   if (res.variants.length > 0) {
     lines.push('');
-    lines.push('Diagnostic: TDR with L1 dropping gradual `?` outputs (untyped tools) when the output is known:');
+    lines.push('TDR variants: tdr-lexical = no WordNet expansion; tdr-hard = the pre-issue hard L1 gate (every frontier card shown); tdr@coarse = loosely typed sub-goals:');
     for (const v of res.variants) {
-      lines.push(`${String(v.n).padStart(6)}  |S1| ${v.s1.toFixed(1).padStart(8)}  tokens ${v.tokens.toFixed(0).padStart(7)}  flat/this ${v.ratioFlat.toFixed(1).padStart(8)}×  hit@1 ${v.hit1.toFixed(3)}  hit@5 ${v.hit5.toFixed(3)}`);
+      lines.push(`${String(v.n).padStart(6)}  ${v.method.padEnd(12)} |S1| ${v.s1.toFixed(1).padStart(8)}  tokens ${v.tokens.toFixed(0).padStart(7)}  flat/this ${v.ratioFlat.toFixed(1).padStart(8)}×  hit@1 ${v.hit1.toFixed(3)}  hit@5 ${v.hit5.toFixed(3)}  p50 ${v.p50Ms.toFixed(2)} ms`);
+    }
+  }
+  if (res.mSweep.length > 0) {
+    lines.push('');
+    lines.push('L2 card cap m (TDR): tokens / hit@1 / hit@5 / p50 ms');
+    for (const n of [...new Set(res.mSweep.map((x) => x.n))]) {
+      lines.push(`${String(n).padStart(6)}  ` + res.mSweep.filter((x) => x.n === n).map((x) => `m=${x.m}: ${x.tokens.toFixed(0)} / ${x.hit1.toFixed(3)} / ${x.hit5.toFixed(3)} / ${x.p50Ms.toFixed(2)}`).join('   '));
     }
   }
   if (res.throughput) {
@@ -558,12 +613,16 @@ export function registerRetrievalBench(bench: Command): void {
     .option('--json', 'print the JSON rows instead of the table')
     .option('--no-workers', 'skip the batch-throughput measurement on 1 and 2 workers')
     .option('--matched-max-n <n>', 'sweep text-tree beam / flat-dense k for matched accuracy up to this n (0: off)', String(DEFAULT_MATCHED_MAX_N))
-    .action(async (o: { sizes: string; subgoals: string; out: string; write: boolean; json?: boolean; workers: boolean; matchedMaxN: string }) => {
+    .option('--m-sweep-max-n <n>', `sweep TDR's L2 card cap m over ${M_GRID.join(', ')} up to this n (0: off)`, String(DEFAULT_MATCHED_MAX_N))
+    .option('--m <n>', "TDR's L2 card cap (default: the cascade's)")
+    .action(async (o: { sizes: string; subgoals: string; out: string; write: boolean; json?: boolean; workers: boolean; matchedMaxN: string; mSweepMaxN: string; m?: string }) => {
       const res = await runRetrievalBench({
         sizes: parseSizes(o.sizes),
         subgoals: Number(o.subgoals),
         workers: o.workers,
         matchedMaxN: Number(o.matchedMaxN),
+        mSweepMaxN: Number(o.mSweepMaxN),
+        ...(o.m !== undefined ? { m: Number(o.m) } : {}),
         log: o.json ? undefined : (l) => process.stderr.write(l + '\n'),
       });
       if (o.write) {

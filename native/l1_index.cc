@@ -813,7 +813,7 @@ std::string NamesKey(const int32_t* ids, size_t n) {
 
 class Query {
  public:
-  Query(const Index& ix, N goal) : ix_(ix), goal_(goal) {}
+  Query(const Index& ix, N goal, bool knownResult = false) : ix_(ix), goal_(goal), knownResult_(knownResult) {}
 
   void Run(std::vector<int32_t>& out) {
     out_ = &out;
@@ -833,6 +833,16 @@ class Query {
     int32_t rk = KeyOf(x);
     if (!IsExactKey(rk)) qExact = false;
     KeySet resultSet = SubKeys(x);
+    if (knownResult_) {
+      // Leave out tools whose result is `?` (key K_UNK = 0).
+      resultSet.keys.erase(std::remove(resultSet.keys.begin(), resultSet.keys.end(), K_UNK), resultSet.keys.end());
+      std::vector<Range> rs;
+      for (Range r : resultSet.ranges) {
+        r.lo = std::max(r.lo, 1);
+        if (r.lo < r.hi) rs.push_back(r);
+      }
+      resultSet.ranges.swap(rs);
+    }
 
     std::vector<KeySet> levels;
     for (N p : params) levels.push_back(SuperKeys(p + 2));
@@ -918,6 +928,7 @@ class Query {
 
   const Index& ix_;
   N goal_;
+  bool knownResult_;
   std::vector<int32_t>* out_ = nullptr;
   Unifier unifier_;
 };
@@ -1084,6 +1095,14 @@ inline bool IsNumericT(N t) {
 inline bool IsStringyT(N t) { return ScalarBase(t) == B_STR; }
 constexpr int32_t B_BYTES = 6, B_DATAFRAME = 7, B_PREDICATE = 8;
 
+// Whether two records have a field name in common.
+bool SharesField(N a, N b) {
+  N f = FieldsBegin(a);
+  for (int32_t i = 0; i < a[2]; i++, f = FieldNext(f))
+    if (FindField(b, f[0])) return true;
+  return false;
+}
+
 class Grader {
  public:
   explicit Grader(const LitFacts& lits) : lits_(lits) {}
@@ -1169,8 +1188,8 @@ class Grader {
         return Coerce(a, p + 2, false) >= 0 ? 0.75 : -1;
       }
       case T_TUPLE: return ta == T_LIST || ta == T_TUPLE ? 0.5 : -1;
-      case T_DICT:
-      case T_RECORD: return ta == T_RECORD || ta == T_DICT ? 0.5 : -1;
+      case T_DICT: return ta == T_RECORD || ta == T_DICT ? 0.5 : -1;
+      case T_RECORD: return ta == T_DICT || (ta == T_RECORD && SharesField(a, p)) ? 0.5 : -1;
       case T_CALLABLE: return IsStringyT(a) ? 0.5 : -1;
       default: return -1;
     }
@@ -1185,6 +1204,7 @@ class Grader {
     if (tb == T_OPT) return CoerceResult(r, b + 2);
     if (IsAny(r)) return 0.5;
     if (IsNumericT(r) && IsNumericT(b)) return 0.25;
+    if (tr == T_RECORD && tb == T_RECORD) return SharesField(r, b) ? 0.5 : -1;
     if ((tr == T_RECORD || tr == T_DICT) && (tb == T_RECORD || tb == T_DICT)) return 0.5;
     if (tr == T_LIST && tb == T_LIST) {
       double e = CoerceResult(r + 2, b + 2);
@@ -1432,9 +1452,15 @@ Napi::Value L1Query(const Napi::CallbackInfo& info) {
   }
   std::vector<int32_t> ids;
   std::vector<int32_t> offsets(nq + 1, 0);
+  std::vector<int32_t> flags(nq, 0);
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    Napi::Int32Array fl = ArgInt32Array(info, 3, fn);
+    if (fl.ElementLength() != nq) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Query: one flag per query expected");
+    for (size_t q = 0; q < nq; q++) flags[q] = fl[q];
+  }
   for (size_t q = 0; q < nq; q++) {
     size_t start = ids.size();
-    Query query(ix, data.data() + qo[q]);
+    Query query(ix, data.data() + qo[q], (flags[q] & 1) != 0);
     query.Run(ids);
     std::sort(ids.begin() + start, ids.end());
     offsets[q + 1] = static_cast<int32_t>(ids.size());

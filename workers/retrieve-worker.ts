@@ -8,7 +8,6 @@ import { threadId } from 'node:worker_threads';
 import { fromBuffer } from '../src/library/snapshot/index.ts';
 import { Corpus } from '../src/retrieval/corpus.ts';
 import { Retriever, type SubGoal } from '../src/retrieval/cascade.ts';
-import { defaultL1, UnorderedInputsL1 } from '../src/retrieval/l1.ts';
 import { toPlainResult, type BatchReply, type BatchTask } from '../src/retrieval/batch.ts';
 
 const cache = new Map<string, Retriever>();
@@ -21,8 +20,7 @@ function retrieverFor(task: BatchTask): Retriever {
   if (!r) {
     const dag = fromBuffer(new Uint8Array(task.snapshot), { source: `batch snapshot v${task.version}` });
     const corpus = Corpus.fromDag(dag);
-    const l1 = task.unorderedInputs ? new UnorderedInputsL1(defaultL1(corpus)) : defaultL1(corpus);
-    r = new Retriever(corpus, { k2: task.k2, l1 });
+    r = new Retriever(corpus, { k2: task.k2, unorderedInputs: task.unorderedInputs });
     // Keep the newest few versions only: a long-lived pool must not grow without bound.
     if (cache.size >= 4) cache.delete(cache.keys().next().value!);
     cache.set(key, r);

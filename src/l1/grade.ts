@@ -25,14 +25,15 @@
  * | number or bool                   | `str`                      | 0.5 |
  * | numeric string literal           | numeric type               | 0.5 |
  * | `str`, string literal            | nominal type, `bytes`      | 0.5 |
- * | record / dict                    | record / dict (other fields) | 0.5 |
+ * | record sharing a field name, dict | record                   | 0.5 |
+ * | record / dict                    | dict                       | 0.5 |
  * | list / tuple                     | tuple / list               | 0.5 |
  * | string literal not in the enum   | enum                       | 0.75 |
  * | `str` or numeric for a numeric / string enum of the other kind | enum | 0.75 |
  * | a value T coercible to P'        | `list[P']` (one value for a list) | 0.75 |
  *
  * An output R of the tool for a goal output B: numeric for numeric 0.25, `any` for anything 0.5,
- * record/dict for record/dict 0.5. A literal that is in the enum is not a coercion at all (class 0:
+ * record for record when they share a field name 0.5, record/dict for dict and dict for record 0.5. A literal that is in the enum is not a coercion at all (class 0:
  * `enum["C"] <: enum["C", "F"]`), so it ranks above one that is not.
  *
  * This file is the reference; the L1 index (src/l1/index.ts) computes the same grades through its
@@ -164,12 +165,18 @@ export function coercePenalty(a: Type, p: Type, optionalParam = false): number |
     case 'tuple':
       return a.kind === 'list' || a.kind === 'tuple' ? 0.5 : null;
     case 'dict':
-    case 'record':
       return a.kind === 'record' || a.kind === 'dict' ? 0.5 : null;
+    case 'record':
+      return a.kind === 'dict' || (a.kind === 'record' && sharesField(a, p)) ? 0.5 : null;
     case 'callable':
       return isStringy(a) ? 0.5 : null;
   }
   return null;
+}
+
+/** Whether two records have a field name in common (records with none are different things). */
+function sharesField(a: Type & { kind: 'record' }, b: Type & { kind: 'record' }): boolean {
+  return a.fields.some((f) => b.fields.some((g) => g.name === f.name));
 }
 
 /** Penalty of a tool result `r` for a goal output `b` (0: `r <: b`), or `null`. */
@@ -180,6 +187,7 @@ export function coerceResultPenalty(r: Type, b: Type): number | null {
   if (b.kind === 'optional') return coerceResultPenalty(r, b.inner);
   if (isBase(r, 'any')) return 0.5;
   if (isNumeric(r) && isNumeric(b)) return 0.25;
+  if (r.kind === 'record' && b.kind === 'record') return sharesField(r, b) ? 0.5 : null;
   if ((r.kind === 'record' || r.kind === 'dict') && (b.kind === 'record' || b.kind === 'dict')) return 0.5;
   if (r.kind === 'list' && b.kind === 'list') {
     const e = coerceResultPenalty(r.elem, b.elem);

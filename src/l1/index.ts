@@ -42,12 +42,15 @@ export interface L1Index {
   readonly backend: L1Backend;
   /** Number of indexed tools. */
   readonly size: number;
-  /** Ids of the tools that unify with `subgoal`, ascending. */
-  query(subgoal: Signature | string): Int32Array;
+  /**
+   * Ids of the tools that unify with `subgoal`, ascending. `knownResult`: leave out tools whose
+   * result is the gradual `?` (graded L1's class 0 when the goal constrains its output).
+   */
+  query(subgoal: Signature | string, opts?: QueryOptions): Int32Array;
   /** Same as {@link L1Index.query} (the retrieval cascade's L1 stage contract). */
   candidates(subgoal: Signature): Int32Array;
   /** Many sub-goals in one call (one N-API crossing on the native backend). */
-  queryBatch(subgoals: ReadonlyArray<Signature | string>): Int32Array[];
+  queryBatch(subgoals: ReadonlyArray<Signature | string>, opts?: QueryOptions): Int32Array[];
   /**
    * Graded L1 (src/l1/grade.ts): every indexed tool of class 0 (exact), 1 (coercible) or 2
    * (unknown result) for `subgoal`, ascending by id, with its class and coercion penalty. Tools
@@ -63,6 +66,11 @@ export interface L1Index {
   work(): { visited: number; verified: number };
 }
 
+export interface QueryOptions {
+  /** Leave out tools whose result is `?` (default false). */
+  knownResult?: boolean;
+}
+
 /** Tools of classes 0–2 for one sub-goal (parallel arrays, ascending id). */
 export interface GradedSet {
   ids: Int32Array;
@@ -75,7 +83,7 @@ interface NativeL1Addon {
   /** Grades: tools = internal positions (or null: every tool of the goal's buckets, classes ≤ 2 only). */
   l1Grade(handle: unknown, goal: Int32Array, tools: Int32Array | null, unordered: number, maxInputs: number, extraFold: Int32Array, extraNum: Float64Array): [Int32Array, Int32Array, Float64Array];
   /** `[offsets (nq + 1)..., ids...]` in one array. */
-  l1Query(handle: unknown, data: Int32Array, offsets: Int32Array): Int32Array;
+  l1Query(handle: unknown, data: Int32Array, offsets: Int32Array, flags?: Int32Array): Int32Array;
   l1Unify(goal: Int32Array, tool: Int32Array): boolean;
 }
 
@@ -144,8 +152,8 @@ class Index implements L1Index {
     } else this.handle = null;
   }
 
-  query(subgoal: Signature | string): Int32Array {
-    return this.queryBatch([subgoal])[0]!;
+  query(subgoal: Signature | string, opts?: QueryOptions): Int32Array {
+    return this.queryBatch([subgoal], opts)[0]!;
   }
 
   candidates(subgoal: Signature): Int32Array {
@@ -212,10 +220,11 @@ class Index implements L1Index {
     return { cls, penalty };
   }
 
-  queryBatch(subgoals: ReadonlyArray<Signature | string>): Int32Array[] {
+  queryBatch(subgoals: ReadonlyArray<Signature | string>, opts: QueryOptions = {}): Int32Array[] {
     if (!Array.isArray(subgoals)) throw argError('type', 'subgoals', 'an array of sub-goal signatures', subgoals);
     const goals = subgoals.map((g, i) => toSignature(g, `subgoals[${i}]`, this.registry));
-    if (!this.addon) return goals.map((g) => this.ts.query(g));
+    const known = opts.knownResult === true;
+    if (!this.addon) return goals.map((g) => this.ts.query(g, known));
     const view = this.interner.queryView();
     const data: number[] = [];
     const offsets = new Int32Array(goals.length + 1);
@@ -224,7 +233,7 @@ class Index implements L1Index {
       encodeSignature(g, view, false, data);
     });
     offsets[goals.length] = data.length;
-    const r = this.addon.l1Query(this.handle, Int32Array.from(data), offsets);
+    const r = this.addon.l1Query(this.handle, Int32Array.from(data), offsets, new Int32Array(goals.length).fill(known ? 1 : 0));
     const base = goals.length + 1;
     const out: Int32Array[] = [];
     for (let i = 0; i < goals.length; i++) out.push(r.subarray(base + r[i]!, base + r[i + 1]!));
@@ -273,3 +282,6 @@ export function nativeL1Unify(subgoal: Signature, tool: Signature): boolean | nu
   encodeSignature(subgoal, it, false, g);
   return a.l1Unify(Int32Array.from(g), Int32Array.from(t));
 }
+
+export { gradeSignature, coercePenalty, coerceResultPenalty, resultConstrained, foldLiteral, CLASS_EXACT, CLASS_COERCIBLE, CLASS_UNKNOWN, CLASS_INCOMPATIBLE, CLASS_NAMES } from './grade.ts';
+export type { Grade, GradeOptions, TypeClass } from './grade.ts';

@@ -10,6 +10,11 @@ import type { Interner } from './encode.ts';
 import { isExactKey, keyOf, subKeys, superKeys, type KeySet } from './keys.ts';
 import { gradeSignature, type GradeOptions } from './grade.ts';
 
+/** A key set without the key of `?` (K_UNK = 0). */
+function withoutUnknown(ks: KeySet): KeySet {
+  return { keys: ks.keys.filter((k) => k !== 0), ranges: ks.ranges.map(([lo, hi]): [number, number] => [Math.max(lo, 1), hi]).filter(([lo, hi]) => lo < hi) };
+}
+
 function lowerBound(a: Int32Array, lo: number, hi: number, x: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -33,7 +38,8 @@ export class TsL1Query {
     this.numNamed = built.data.bucketKind.reduce((acc, k) => acc + (k === BUCKET_NAMED ? 1 : 0), 0);
   }
 
-  query(goal: Signature): Int32Array {
+  /** `knownResult`: leave out tools whose result is the gradual `?` (graded L1's class 0 only). */
+  query(goal: Signature, knownResult = false): Int32Array {
     const d = this.built.data;
     const view = this.interner.queryView();
     const nominal = (s: string) => view.name(s);
@@ -42,7 +48,7 @@ export class TsL1Query {
     const qExact = pk.every(isExactKey) && isExactKey(rk) && goal.params.every((p) => !p.optional);
     const named = goal.params.length > 0 && goal.params.every((p) => p.name !== undefined);
     const out: number[] = [];
-    const resultSet = subKeys(goal.result, nominal);
+    const resultSet = knownResult ? withoutUnknown(subKeys(goal.result, nominal)) : subKeys(goal.result, nominal);
 
     const walk = (node: number, levels: KeySet[], depth: number, verify: boolean): void => {
       this.visited++;

@@ -14,8 +14,9 @@
 import type { Corpus } from './corpus.ts';
 import { LexicalRanker } from './lexical.ts';
 import { TfIdf, VectorIndex, cosine, kmeans, type SparseVec } from './vectors.ts';
-import { l2Text } from './text.ts';
-import { cardL3, cardL4 } from './cards.ts';
+import { l2Text, terms } from './text.ts';
+import { cardL1, cardL3, cardL4 } from './cards.ts';
+import { FieldIndex, topSparse } from './bm25.ts';
 import type { ToolRecord } from '../library/record.ts';
 import { checkNonEmptyString, checkPositiveInt } from '../errors.ts';
 
@@ -87,6 +88,39 @@ export class FlatDenseBaseline {
     checkPositiveInt('k', k);
     const t0 = performance.now();
     const ranked = this.index.top(this.tfidf.vector(intent), k).ids;
+    let tokens = 0;
+    for (const v of ranked) tokens += this.corpus.flatTokens(v);
+    return { ranked, tokens, ms: performance.now() - t0 };
+  }
+}
+
+/**
+ * Plain BM25 over all tools (the `bm25` baseline): Okapi BM25 (k1 1.2, b 0.75, term frequencies
+ * counted) over one field, each tool's four cards as text; the top `k` (8) tools are surfaced and
+ * their four cards materialised, as flat-dense does. No types, no structure.
+ *
+ * @example
+ * ```ts
+ * import { Bm25Baseline, Corpus } from 'cocoda';
+ * const bm25 = new Bm25Baseline(new Corpus({ records }));
+ * bm25.retrieve('convert euros to yen').ranked; // best 8 ids
+ * ```
+ */
+export class Bm25Baseline {
+  private readonly index: FieldIndex;
+
+  constructor(readonly corpus: Corpus, readonly k = 8) {
+    checkPositiveInt('k', k);
+    this.index = corpus.memoize('bm25-plain', () =>
+      FieldIndex.build(corpus.records.map((r) => [`${cardL1(r)} ${fullText(r)}`]), [{ name: 'text', weight: 1, b: 0.75 }], { binary: false }),
+    );
+  }
+
+  retrieve(intent: string, k = this.k): MethodResult {
+    checkNonEmptyString('intent', intent);
+    checkPositiveInt('k', k);
+    const t0 = performance.now();
+    const ranked = topSparse(this.index.search([...new Set(terms(intent))].map((term) => ({ term, weight: 1 }))), k).ids;
     let tokens = 0;
     for (const v of ranked) tokens += this.corpus.flatTokens(v);
     return { ranked, tokens, ms: performance.now() - t0 };

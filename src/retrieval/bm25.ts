@@ -32,7 +32,20 @@ export interface FieldSpec {
 export interface QueryTerm {
   term: string;
   weight: number;
+  /**
+   * Terms of one group (e.g. the expansions of one intent word) count once per document: only the
+   * group's best-scoring term adds to a document's score.
+   */
+  group?: number;
+  /**
+   * Dropped when the term is in more than this fraction of the documents (too common to tell tools
+   * apart); a term in at most {@link MIN_DF_CAP} documents is always kept.
+   */
+  maxDf?: number;
 }
+
+/** `QueryTerm.maxDf` never drops a term found in this many documents or fewer. */
+export const MIN_DF_CAP = 5;
 
 /** Sparse scores: the documents that matched at least one term, in no particular order. */
 export interface SparseScores {
@@ -229,10 +242,15 @@ export class FieldIndex {
     const { postOffsets, postDocs, postTf, fieldLen } = this.data;
     const k1 = this.k1;
     const want = new Map<number, number>();
+    const groupOf = new Map<number, number>();
     for (const q of query) {
       const t = this.termIds.get(q.term);
       if (t === undefined || !(q.weight > 0)) continue;
-      want.set(t, Math.max(want.get(t) ?? 0, q.weight));
+      if (q.maxDf !== undefined && postOffsets[t + 1]! - postOffsets[t]! > Math.max(q.maxDf * this.n, MIN_DF_CAP)) continue;
+      if ((want.get(t) ?? 0) >= q.weight) continue;
+      want.set(t, q.weight);
+      if (q.group !== undefined) groupOf.set(t, q.group);
+      else groupOf.delete(t);
     }
     this.epoch++;
     if (this.epoch === 0x7fffffff) {
@@ -249,7 +267,48 @@ export class FieldIndex {
       w[f] = this.fields[f]!.weight;
       b[f] = this.fields[f]!.b;
     }
-    for (const [t, qw] of want) {
+    // Grouped terms: the best term of a group per document (kept in `gbest`, stamped per group).
+    const groups = new Map<number, number[]>();
+    const plain: number[] = [];
+    for (const t of want.keys()) {
+      const g = groupOf.get(t);
+      if (g === undefined) plain.push(t);
+      else {
+        let l = groups.get(g);
+        if (!l) groups.set(g, (l = []));
+        l.push(t);
+      }
+    }
+    const addDoc = (d: number, sc: number): void => {
+      if (stamp[d] !== ep) {
+        stamp[d] = ep;
+        acc[d] = sc;
+        touched.push(d);
+      } else acc[d]! += sc;
+    };
+    const termScore = (t: number, p: number, d: number, idf: number): number => {
+      let x = 0;
+      for (let f = 0; f < F; f++) {
+        const tf = postTf[p * F + f]!;
+        if (tf === 0) continue;
+        x += (w[f]! * tf) / (1 - b[f]! + (b[f]! * fieldLen[d * F + f]!) / this.avgLen[f]!);
+      }
+      return x <= 0 ? 0 : (idf * x * (k1 + 1)) / (x + k1);
+    };
+    for (const ts of groups.values()) {
+      const best = new Map<number, number>();
+      for (const t of ts) {
+        const idf = this.idf[t]! * want.get(t)!;
+        for (let p = postOffsets[t]!; p < postOffsets[t + 1]!; p++) {
+          const d = postDocs[p]!;
+          const sc = termScore(t, p, d, idf);
+          if (sc > (best.get(d) ?? 0)) best.set(d, sc);
+        }
+      }
+      for (const [d, sc] of best) addDoc(d, sc);
+    }
+    for (const t of plain) {
+      const qw = want.get(t)!;
       const idf = this.idf[t]! * qw;
       for (let p = postOffsets[t]!; p < postOffsets[t + 1]!; p++) {
         const d = postDocs[p]!;

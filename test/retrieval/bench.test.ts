@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRetrievalBench, retrievalSvg, runRetrievalBench, METHODS, MATCHED_METHODS } from '../../bench/retrieval.ts';
+import { formatRetrievalBench, retrievalSvg, runRetrievalBench, METHODS, MATCHED_METHODS, VARIANTS, M_GRID } from '../../bench/retrieval.ts';
 
 describe('bench retrieval (smoke, tiny sizes)', () => {
   it('produces one row per (n, method) with the contract fields, a table and an SVG', async () => {
@@ -20,7 +20,9 @@ describe('bench retrieval (smoke, tiny sizes)', () => {
     expect(at(40, 'tdr').ratio).toBe(1);
     expect(at(40, 'flat').ratio).toBeCloseTo(at(40, 'flat').tokens / at(40, 'tdr').tokens, 9);
     expect(at(40, 'tdr').stages!.L1.tokens).toBe(0);
-    expect(res.variants.length).toBe(2);
+    expect(res.variants.map((v) => v.method)).toEqual([...VARIANTS, ...VARIANTS]);
+    expect(res.mSweep.map((x) => x.m)).toEqual([...M_GRID, ...M_GRID]);
+    expect(at(120, 'tdr').stages!.L2.survivors).toBeLessThanOrEqual(32);
     // matched rows: the cheapest swept setting reaching TDR's hit@5 (by hit@5, or by the gold being shown)
     for (const m of MATCHED_METHODS) {
       const row = at(40, m);

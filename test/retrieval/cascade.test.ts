@@ -86,8 +86,12 @@ describe('Typed DAG Retrieval cascade', () => {
 
   it('L3 checks argument values against the parameter types', () => {
     const ok = ret.retrieve({ signature: '(str) -> float', intent: 'crypto price', args: ['BTC'] });
-    // exactL1 ignores enum vs str: L1 finds nothing for str → no winner
-    expect(ok.winner).toBeNull();
+    // exactL1 has nothing for str: the graded cascade falls back to the intent's best tool and says so
+    expect(ok.winner?.name).toBe('ticker_price');
+    expect(ok.winner?.typeMatch).toBe('incompatible');
+    expect(ok.l1.fallback).toBe('incompatible');
+    // the hard gate (graded: false) has no winner
+    expect(new Retriever(corpus, { l1: exactL1(corpus), graded: false }).retrieve({ signature: '(str) -> float', intent: 'crypto price', args: ['BTC'] }).winner).toBeNull();
     const g = { signature: '(enum["BTC", "ETH"]) -> float', intent: 'crypto price' };
     expect(ret.retrieve({ ...g, args: ['BTC'] }).winner?.name).toBe('ticker_price');
     const bad = ret.retrieve({ ...g, args: ['DOGE'] });
