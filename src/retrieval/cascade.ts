@@ -25,7 +25,7 @@
  * Token cost = every card materialised at L2, L3, L4 (L1 and the pre-ranker are symbolic and free).
  */
 import type { Signature, Type } from '../types/ast.ts';
-import { parseSignature } from '../types/parse.ts';
+import { MAX_TYPE_DEPTH, parseSignature } from '../types/parse.ts';
 import { argError, checkFiniteNumber, checkNonEmptyString, checkNonNegativeInt, checkPositiveInt, CocodaError } from '../errors.ts';
 import type { Corpus } from './corpus.ts';
 import { FieldRanker, LexicalRanker, topIndices } from './lexical.ts';
@@ -148,8 +148,8 @@ export interface RetrievalResult {
   l1: { classes: [number, number, number, number]; fallback: 'none' | 'graded' | 'incompatible' };
 }
 
-/** Deepest type nesting a sub-goal may have (the L1 index walks types recursively). */
-export const MAX_GOAL_TYPE_DEPTH = 256;
+/** Deepest type nesting a sub-goal may have: the parser's bound, also for Signature objects built in code. */
+export const MAX_GOAL_TYPE_DEPTH = MAX_TYPE_DEPTH;
 
 /** Nesting depth of a signature's types (iterative: safe on any input). */
 function signatureDepth(sig: Signature): number {

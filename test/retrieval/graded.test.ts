@@ -6,6 +6,7 @@ import { CardTokens, type TokenCounter } from '../../src/retrieval/tokens.ts';
 import { FieldIndex } from '../../src/retrieval/bm25.ts';
 import { FieldRanker, intentQuery, recordFields, signatureNames, topIndices } from '../../src/retrieval/lexical.ts';
 import { rng } from '../../src/retrieval/vectors.ts';
+import type { Type } from '../../src/types/ast.ts';
 
 const chars: TokenCounter = { name: 'chars', count: (t) => Math.ceil(t.length / 4) };
 const R = (r: Partial<ToolRecord> & Pick<ToolRecord, 'name' | 'signature'>) => normalizeRecord({ origin: 'imported', ...r });
@@ -71,9 +72,13 @@ describe('graded cascade (default L1 index)', () => {
     expect(ret.retrieve({ signature: '(str) -> ?', intent: long }).winner?.name).toBe('Stock_price');
     expect(performance.now() - t0).toBeLessThan(5_000); // bounded (a generous bound: shared CI cores)
     const deep = 'list['.repeat(2000) + 'int' + ']'.repeat(2000);
-    expect(() => ret.retrieve({ signature: `(${deep}) -> ?`, intent: 'sum' })).toThrow(/Expected "signature" to be types nested at most 256 deep/);
+    expect(() => ret.retrieve({ signature: `(${deep}) -> ?`, intent: 'sum' })).toThrow(/Expected "signature" to be a valid signature \(Type nested deeper than 64/);
     const deeper = 'list['.repeat(10_000) + 'int' + ']'.repeat(10_000);
     expect(() => ret.retrieve({ signature: `(${deeper}) -> ?`, intent: 'sum' })).toThrow(/signature/);
+    // a Signature object built in code is bounded too
+    let t: Type = { kind: 'base', name: 'int' };
+    for (let i = 0; i < 10_000; i++) t = { kind: 'list', elem: t };
+    expect(() => ret.retrieve({ signature: { params: [{ type: t, optional: false }], result: { kind: 'unknown' } }, intent: 'sum' })).toThrow(/Expected "signature" to be types nested at most 64 deep/);
   });
 });
 
