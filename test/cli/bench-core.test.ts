@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+import { cocodaInProcess } from '../helpers/cli.ts';
 
 describe('cocoda bench core', () => {
-  it('--quick --json prints one row per (operation, size) for both backends, measured in one run', () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cocoda.mjs'), 'bench', 'core', '--quick', '--json'], { encoding: 'utf8' });
-    expect(r.status).toBe(0);
+  it('--quick --json prints one row per (operation, size) for both backends, measured in one run', async () => {
+    const r = await cocodaInProcess(['bench', 'core', '--quick', '--json']);
+    expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { backend: { backend: string }; rows: Array<{ suite: string; op: string; n: number; tsMs: number; nativeMs: number | null; speedup: number | null }> };
     const dag = res.rows.filter((x) => x.suite === 'dag');
     expect(dag.map((x) => `${x.op}@${x.n}`)).toEqual([

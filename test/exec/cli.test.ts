@@ -2,13 +2,11 @@
  * `cocoda library init|add` and `cocoda run`, driven through the CLI entry point in-process
  * (plus one real subprocess for the exit code), including the README's tool file example.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cocodaAsync, cocodaInProcess } from '../helpers/cli.ts';
 import { openLibrary, saveLibrary } from '../../src/library/store.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -23,22 +21,8 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const so = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  const se = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'cocoda', ...args]);
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+// The CLI's main() in this process: same output and exit codes as the command.
+const cli = (...args: string[]) => cocodaInProcess(args);
 
 function file(name: string, content: string | object): string {
   const p = path.join(tmp, name);
@@ -152,8 +136,8 @@ describe('cocoda library init / add and cocoda run', () => {
 
   it('exits 3 on REJECT as a real process', async () => {
     const f = file('real.json', { ...JSON.parse(readmeToolFile()), name: 'q3', body: 'function q3(a, b, c, x) { return 0; }' });
-    const err = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/cocoda.mjs'), 'library', 'add', lib, f], { cwd: ROOT }).catch((e: unknown) => e);
-    expect((err as { code: number }).code).toBe(3);
-    expect((err as { stdout: string }).stdout).toMatch(/^REJECT: example 1 q3\(2, 0, -1, 3\) violates q3's own post-condition/);
+    const real = await cocodaAsync(['library', 'add', lib, f]);
+    expect(real.code).toBe(3);
+    expect(real.stdout).toMatch(/^REJECT: example 1 q3\(2, 0, -1, 3\) violates q3's own post-condition/);
   });
 });

@@ -4,26 +4,16 @@
  * Every add that exited 0 must be in the final HEAD, and so must every composite evolve reported.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initLibrary, openLibrary } from '../../src/library/store.ts';
 import { seedRecords } from '../../src/primitives/index.ts';
+import { cocodaAsync } from '../helpers/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 let tmp: string;
 
-function cocoda(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'cocoda.mjs'), ...args], { cwd: tmp, env: { ...process.env, COCODA_FAILPOINTS: '' } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cocoda = (args: string[]) => cocodaAsync(args, { cwd: tmp, env: { COCODA_FAILPOINTS: '' } });
 
 function toolFile(name: string, k: number): string {
   const f = path.join(tmp, `${name}.json`);

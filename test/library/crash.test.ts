@@ -8,20 +8,15 @@
  * HEAD moment is one clear error line and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { headVersion, initLibrary, listVersions, openLibrary } from '../../src/library/store.ts';
+import { cocoda as spawnCocoda } from '../helpers/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 let tmp: string;
 
-function cocoda(args: string[], failpoints = ''): { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
-  const env = { ...process.env, COCODA_FAILPOINTS: failpoints };
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cocoda.mjs'), ...args], { cwd: tmp, encoding: 'utf8', env, timeout: 60_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
+const cocoda = (args: string[], failpoints = '') => spawnCocoda(args, { cwd: tmp, env: { COCODA_FAILPOINTS: failpoints }, timeoutMs: 60_000 });
 
 function toolFile(name: string, k: number): string {
   const f = path.join(tmp, `${name}.json`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { cocoda } from '../helpers/cli.ts';
 import { backendInfo, nativeAddon } from '../../src/native/loader.ts';
 import { CocodaError } from '../../src/errors.ts';
 
@@ -12,10 +12,8 @@ describe('native loader', () => {
   });
 
   it('COCODA_NO_NATIVE=1 forces the TypeScript twins', () => {
-    const out = execFileSync(process.execPath, ['bin/cocoda.mjs', 'info', '--json'], {
-      env: { ...process.env, COCODA_NO_NATIVE: '1' },
-      encoding: 'utf8',
-    });
+    // A real process: the loader decides once per process.
+    const out = cocoda(['info', '--json'], { env: { COCODA_NO_NATIVE: '1' } }).stdout;
     expect(JSON.parse(out)).toMatchObject({ backend: 'ts', reason: 'COCODA_NO_NATIVE=1' });
   });
 

@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ToolDag } from '../../src/library/dag.ts';
 import { initLibrary, saveLibrary } from '../../src/library/store.ts';
-import { packageRoot } from '../../src/native/loader.ts';
+import { cocodaInProcess } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cocoda-retrieve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,14 +26,12 @@ saveLibrary(
   ]),
 );
 
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'cocoda.mjs'), ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+// The CLI's main() in this process: same output and exit codes as the command.
+const cli = (...args: string[]) => cocodaInProcess(args);
 
 describe('cocoda retrieve', () => {
-  it('--json: winner, stages, tokens, flatTokens', () => {
-    const r = cli('retrieve', dir, '--sig', '(float, float) -> float', '--intent', 'sum of squares', '--json');
+  it('--json: winner, stages, tokens, flatTokens', async () => {
+    const r = await cli('retrieve', dir, '--sig', '(float, float) -> float', '--intent', 'sum of squares', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.winner).toBe('sum_sq');
@@ -50,35 +47,35 @@ describe('cocoda retrieve', () => {
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['winner', 'stages', 'tokens', 'flatTokens']));
   });
 
-  it('prints a table; null winner is not an error', () => {
-    const r = cli('retrieve', dir, '--sig', '(str) -> str', '--intent', 'make it loud');
+  it('prints a table; null winner is not an error', async () => {
+    const r = await cli('retrieve', dir, '--sig', '(str) -> str', '--intent', 'make it loud');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^winner: shout/);
     expect(r.stdout).toMatch(/flat retrieval would cost \d+/);
-    const none = cli('retrieve', dir, '--sig', '(bool) -> bool', '--intent', 'negate', '--json');
+    const none = await cli('retrieve', dir, '--sig', '(bool) -> bool', '--intent', 'negate', '--json');
     expect(none.code).toBe(0);
     expect(JSON.parse(none.stdout).winner).toBeNull();
   });
 
-  it('--args runs candidates in the sandbox', () => {
-    const r = cli('retrieve', dir, '--sig', '(float, float) -> float', '--intent', 'sum of squares', '--args', '[3, 4]', '--json');
+  it('--args runs candidates in the sandbox', async () => {
+    const r = await cli('retrieve', dir, '--sig', '(float, float) -> float', '--intent', 'sum of squares', '--args', '[3, 4]', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.winner).toBe('sum_sq');
     expect(j.rejected).toEqual([]);
-    const bad = cli('retrieve', dir, '--sig', '(float) -> float', '--intent', 'x', '--args', '[1');
+    const bad = await cli('retrieve', dir, '--sig', '(float) -> float', '--intent', 'x', '--args', '[1');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Expected "args" to be JSON/);
   });
 
-  it('bad input: exit 1 with the argument template', () => {
-    const bad = cli('retrieve', dir, '--sig', '(float -> ', '--intent', 'x');
+  it('bad input: exit 1 with the argument template', async () => {
+    const bad = await cli('retrieve', dir, '--sig', '(float -> ', '--intent', 'x');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Expected "signature" to be a valid signature/);
-    const k2 = cli('retrieve', dir, '--sig', '(float) -> float', '--intent', 'x', '--k2', '0');
+    const k2 = await cli('retrieve', dir, '--sig', '(float) -> float', '--intent', 'x', '--k2', '0');
     expect(k2.code).toBe(1);
     expect(k2.stderr).toMatch(/Expected "k2" to be a positive integer/);
-    const intent = cli('retrieve', dir, '--sig', '(float) -> float', '--intent', ' ');
+    const intent = await cli('retrieve', dir, '--sig', '(float) -> float', '--intent', ' ');
     expect(intent.code).toBe(1);
     expect(intent.stderr).toMatch(/Expected "intent" to be a non-empty string/);
   });

@@ -9,8 +9,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolDag } from '../../src/library/dag.ts';
 import { initLibrary, saveLibrary } from '../../src/library/store.ts';
 import { seedRecords } from '../../src/primitives/index.ts';
+import { BIN } from '../helpers/cli.ts';
 
-const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'cocoda.mjs');
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'cocoda-serve-cli-'));

@@ -3,7 +3,6 @@
  * transports: streamable HTTP (in-process server) and stdio (spawned `cocoda mcp`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,16 +14,13 @@ import { headVersion, initLibrary, openLibrary, saveLibrary } from '../../src/li
 import { seedRecords } from '../../src/primitives/index.ts';
 import { startMcpHttp } from '../../src/serve/mcp.ts';
 import { closeRemoteClients } from '../../src/serve/mcp-client.ts';
+import { BIN, cocoda as spawnCocoda } from '../helpers/cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'cocoda.mjs');
 let tmp: string;
 let lib: string;
 
-function cocoda(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cocoda = (...args: string[]) => spawnCocoda(args, { cwd: tmp, timeoutMs: 60_000 });
 
 function newLib(name: string): string {
   const dir = path.join(tmp, name);

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { generateTasks } from '../../src/tasks/generate.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/cocoda.mjs', import.meta.url));
+import { cocodaInProcess } from '../helpers/cli.ts';
 
 describe('cocoda tasks sample', () => {
-  it('--json prints the contract fields, filtered by domain, depth and split', () => {
-    const out = execFileSync(process.execPath, [BIN, 'tasks', 'sample', '--domain', 'table', '--depth', '3', '--split', 'test', '--n', '4', '--json'], { encoding: 'utf8' });
+  it('--json prints the contract fields, filtered by domain, depth and split', async () => {
+    const run = await cocodaInProcess(['tasks', 'sample', '--domain', 'table', '--depth', '3', '--split', 'test', '--n', '4', '--json']);
+    expect(run.code).toBe(0);
+    const out = run.stdout;
     const tasks = JSON.parse(out) as Array<Record<string, unknown>>;
     expect(tasks).toHaveLength(4);
     for (const t of tasks) {
@@ -20,9 +19,9 @@ describe('cocoda tasks sample', () => {
     expect(tasks.map((t) => t.answer)).toEqual(lib.map((t) => t.answer));
   });
 
-  it('bad options fail with the argument named', () => {
-    const r = spawnSync(process.execPath, [BIN, 'tasks', 'sample', '--depth', '9'], { encoding: 'utf8' });
-    expect(r.status).not.toBe(0);
+  it('bad options fail with the argument named', async () => {
+    const r = await cocodaInProcess(['tasks', 'sample', '--depth', '9']);
+    expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/"--depth" to be an integer from 1 to 6/);
   });
 });
