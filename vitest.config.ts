@@ -7,8 +7,11 @@ export default defineConfig({
     exclude: ['test/package/pack.test.ts', '**/node_modules/**'],
     setupFiles: ['test/setup.ts'],
     globalSetup: ['test/global-setup.ts'],
-    // forks: tfjs-wasm and the native addon each get a clean process per file.
+    // forks: tfjs-wasm and the native addon each get a clean process per file. Two at a time: on a
+    // 2-core machine vitest would otherwise run one (cores − 1), and many files wait on child
+    // processes (sandbox, spawned CLI) rather than compute.
     pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
