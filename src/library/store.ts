@@ -60,7 +60,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -294,7 +293,12 @@ function leftovers(dir: string): string[] {
       return [];
     }
   };
-  for (const f of scan(dir)) if (TEMP_RE.test(f)) out.push(path.join(dir, f));
+  for (const f of scan(dir)) {
+    if (TEMP_RE.test(f)) out.push(path.join(dir, f));
+    // an init killed between moving versions/ in and moving HEAD in
+    const m = /^\.init-(\d+)-/.exec(f);
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) out.push(path.join(dir, f));
+  }
   const vdir = path.join(dir, 'versions');
   for (const f of scan(vdir)) if (TEMP_RE.test(f)) out.push(path.join(vdir, f));
   let pointer: Pointer;
@@ -434,7 +438,12 @@ function tryLock(dir: string): Held | undefined {
   }
   held.release = () => {
     try {
-      release();
+      if (ownerOf(dir)?.token === held.token) unlinkSync(path.join(dir, OWNER_NAME));
+    } catch {
+      /* informational only */
+    }
+    try {
+      release!();
     } catch {
       /* already released or compromised */
     }
@@ -809,22 +818,21 @@ function initLeftovers(dir: string): string[] | undefined {
     throw fsError(e, 'read the directory', dir);
   }
   for (const n of names) {
-    if (n === LOCK_NAME || n === OWNER_NAME || TEMP_RE.test(n)) continue;
+    if (n === LOCK_NAME || n === OWNER_NAME || TEMP_RE.test(n) || n.startsWith('.init-')) continue;
     if (n === 'versions' && statSync(path.join(dir, n)).isDirectory() && listVersions(dir).length === 0) continue;
     return undefined;
   }
   return names;
 }
 
-/** Removes init temp directories of processes of this host that no longer run. */
-function cleanInitTemps(parent: string, base: string): void {
+/** Removes init temp directories (`PREFIX<pid>-…` in `parent`) of processes of this host that no longer run. */
+function cleanInitTemps(parent: string, prefix: string): void {
   let names: string[];
   try {
     names = readdirSync(parent);
   } catch {
     return;
   }
-  const prefix = `.${base}.init-`;
   for (const n of names) {
     if (!n.startsWith(prefix)) continue;
     const pid = Number(n.slice(prefix.length).split('-')[0]);
@@ -834,72 +842,88 @@ function cleanInitTemps(parent: string, base: string): void {
 
 /**
  * Creates a library directory holding one version — empty version 0, or `options.records` as
- * version 1 — **atomically**: the whole directory is built under a temp name next to `dir` and
- * renamed into place, so a crash leaves either no library or a complete one. `dir` may exist but
- * must be empty (an empty `versions/` left by an interrupted init is cleaned up). Returns it opened.
+ * version 1 — **atomically**: a crash leaves no library or a complete one. A new directory is
+ * built under a temp name next to `dir` and renamed into place. An existing empty directory (it
+ * may be your shell's working directory or a mount point, so it is never replaced) gets a
+ * complete `versions/` renamed into it first and `HEAD` last; an empty `versions/` or temp files
+ * left by an interrupted init are cleaned up. Returns it opened.
  * @throws CocodaError `ERR_LIBRARY_EXISTS` when `dir` already is a library (also when another
  *   process created it concurrently), `ERR_NOT_A_LIBRARY` when it is a non-empty directory of
  *   something else; file-system errors with the errno code naming the path.
  */
 export function initLibrary(dir: string, options: InitOptions = {}): OpenedLibrary {
   const exists = (): CocodaError => new CocodaError(`"${dir}" already is a cocoda library`, 'ERR_LIBRARY_EXISTS', { dir });
+  const foreign = (): CocodaError => new CocodaError(`"${dir}" is not empty and not a cocoda library; use a new or empty directory`, 'ERR_NOT_A_LIBRARY', { dir });
   if (isLibraryDir(dir)) throw exists();
   const dag = options.records && options.records.length > 0 ? ToolDag.fromRecords(options.records) : ToolDag.empty();
   const bytes = toBuffer(dag);
   const { header } = readHeader(bytes);
   const name = versionFileName(dag.version);
-  let target = path.resolve(dir);
-  let present = false;
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new CocodaError(`"${dir}" exists and is not a directory`, 'ERR_NOT_A_LIBRARY', { dir });
-    if (!initLeftovers(target)) throw new CocodaError(`"${dir}" is not empty and not a cocoda library; use a new or empty directory`, 'ERR_NOT_A_LIBRARY', { dir });
-    target = fsDo('resolve', dir, () => realpathSync(target));
-    present = true;
-  }
-  const parent = path.dirname(target);
-  fsDo('create the directory', parent, () => mkdirSync(parent, { recursive: true }));
-  cleanInitTemps(parent, path.basename(target));
-  const tmp = path.join(parent, `.${path.basename(target)}.init-${randomTag()}`);
-  let built = false;
-  try {
-    mkdirSync(path.join(tmp, 'versions'), { recursive: true });
-    built = true;
-  } catch {
-    /* parent not writable: build in place below */
-  }
-  if (built) {
+  const target = path.resolve(dir);
+  /** Writes versions/NAME and HEAD into `root` (a fresh temp directory). */
+  const build = (root: string): void => {
+    mkdirSync(path.join(root, 'versions'), { recursive: true });
+    writeNew(path.join(root, 'versions', name), bytes);
+    fsyncDir(path.join(root, 'versions'));
+    writeNew(path.join(root, 'HEAD'), Buffer.from(`${name}\n`));
+    fsyncDir(root);
+    failpoint('init-built', root);
+  };
+  let present = existsSync(target);
+  if (present && !statSync(target).isDirectory()) throw new CocodaError(`"${dir}" exists and is not a directory`, 'ERR_NOT_A_LIBRARY', { dir });
+  if (!present) {
+    const parent = path.dirname(target);
+    fsDo('create the directory', parent, () => mkdirSync(parent, { recursive: true }));
+    cleanInitTemps(parent, `.${path.basename(target)}.init-`);
+    const tmp = path.join(parent, `.${path.basename(target)}.init-${randomTag()}`);
+    let made = false;
     try {
-      writeNew(path.join(tmp, 'versions', name), bytes);
-      fsyncDir(path.join(tmp, 'versions'));
-      writeNew(path.join(tmp, 'HEAD'), Buffer.from(`${name}\n`));
-      fsyncDir(tmp);
-      failpoint('init-built', tmp);
-      if (present) {
-        // Clear an interrupted init's leftovers; rename() replaces an empty directory only.
-        for (const n of readdirSync(target)) removeQuietly(path.join(target, n));
-      }
+      mkdirSync(tmp);
+      made = true;
+    } catch {
+      /* the parent is not writable: create the directory itself and build inside it */
+    }
+    if (made) {
       try {
+        build(tmp);
         renameSync(tmp, target);
+        fsDo('sync the directory', parent, () => fsyncDir(parent));
+        setBase(dag, { version: dag.version, sha256: header.sha256, dag });
+        return { dag, file: path.join(dir, 'versions', name), fallbacks: [] };
       } catch (e) {
+        removeQuietly(tmp);
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw isLibraryDir(dir) ? exists() : new CocodaError(`"${dir}" is not empty and not a cocoda library; use a new or empty directory`, 'ERR_NOT_A_LIBRARY', { dir });
-        throw fsError(e, 'create', dir);
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fsError(e, 'create', dir);
+        if (isLibraryDir(dir)) throw exists(); // another process created it first
+        present = true; // an empty directory appeared meanwhile: fill it in place
       }
-      fsDo('sync the directory', parent, () => fsyncDir(parent));
-    } catch (e) {
-      removeQuietly(tmp);
-      throw fsError(e, 'create', dir);
+    } else {
+      fsDo('create the directory', target, () => mkdirSync(target, { recursive: true }));
+      present = true;
     }
-  } else {
-    // In place: version file first, HEAD last (the commit point).
-    fsDo('create the directory', target, () => mkdirSync(target, { recursive: true }));
-    const held = lockWaitSync(target, 120_000);
+  }
+  // In place, inside the existing (empty) directory: versions/ first, HEAD last.
+  const left = initLeftovers(target);
+  if (!left) throw foreign();
+  cleanInitTemps(target, '.init-');
+  for (const n of left) if (n === 'versions' || TEMP_RE.test(n)) removeQuietly(path.join(target, n));
+  const tmp = path.join(target, `.init-${randomTag()}`);
+  try {
+    build(tmp);
     try {
-      if (isLibraryDir(target)) throw exists();
-      writeVersion(target, dag, bytes, held);
-    } finally {
-      held.release();
+      renameSync(path.join(tmp, 'versions'), path.join(target, 'versions'));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw isLibraryDir(dir) ? exists() : foreign();
+      throw e;
     }
+    fsyncDir(target);
+    renameSync(path.join(tmp, 'HEAD'), path.join(target, 'HEAD'));
+    fsyncDir(target);
+  } catch (e) {
+    throw fsError(e, 'create', dir);
+  } finally {
+    removeQuietly(tmp);
   }
   setBase(dag, { version: dag.version, sha256: header.sha256, dag });
   return { dag, file: path.join(dir, 'versions', name), fallbacks: [] };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ToolDag } from '../../src/library/dag.ts';
@@ -258,5 +258,37 @@ describe('the lock and odd leftovers', () => {
     const o = openLibrary(dir);
     expect(o.fallbacks.map((f) => f.error.code)).toEqual(['ERR_HEAD_MISSING']);
     expect(o.dag.version).toBe(2);
+  });
+});
+
+describe('init', () => {
+  it('fills an existing empty directory in place (it may be a working directory), never replacing it', () => {
+    const dir = path.join(root, 'here');
+    mkdirSync(dir);
+    const ino = statSync(dir).ino;
+    const { dag } = initLibrary(dir, { records: [tool('a')] });
+    expect(dag.version).toBe(1);
+    expect(statSync(dir).ino).toBe(ino);
+    expect(readdirSync(dir).sort()).toEqual(['HEAD', 'versions']);
+    expect(openLibrary(dir).dag.names()).toEqual(['a']);
+    expect(code(() => initLibrary(dir))).toBe('ERR_LIBRARY_EXISTS');
+  });
+
+  it('a new directory appears whole; a crashed init inside a directory is cleaned by the next writer', () => {
+    const dir = path.join(root, 'fresh');
+    initLibrary(dir);
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+    // an init killed after moving versions/ in, before HEAD: a complete version, HEAD missing
+    const half = path.join(root, 'half');
+    mkdirSync(path.join(half, '.init-999999999-x'), { recursive: true });
+    writeFileSync(path.join(half, '.init-999999999-x', 'HEAD'), '000000.cocoda\n');
+    const v0 = initLibrary(path.join(root, 'tmp0')).file;
+    mkdirSync(path.join(half, 'versions'));
+    writeFileSync(path.join(half, 'versions', '000000.cocoda'), readFileSync(v0));
+    const o = openLibrary(half, { recover: false });
+    expect(o.fallbacks.map((f) => f.error.code)).toEqual(['ERR_HEAD_MISSING']);
+    commitLibrary(half, o.dag.add(tool('a')));
+    expect(readdirSync(half).sort()).toEqual(['HEAD', 'versions']);
+    expect(openLibrary(half).fallbacks).toEqual([]);
   });
 });
