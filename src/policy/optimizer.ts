@@ -32,6 +32,13 @@ export function learningRate(step: number, s: ScheduleOptions): number {
   return minLr + 0.5 * (s.lr - minLr) * (1 + Math.cos(Math.PI * progress));
 }
 
+/** AdamW's state: step count and first/second moments, one array per variable. */
+export interface AdamWState {
+  t: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 export interface AdamWOptions {
   beta1?: number;
   beta2?: number;
@@ -94,6 +101,27 @@ export class AdamW {
         p.assign(next);
       });
     });
+  }
+
+  /** Moments and step count as plain arrays (for checkpoints); order = the variables'. */
+  async exportState(): Promise<AdamWState> {
+    const m = await Promise.all(this.m.map(async (x) => Float32Array.from(await x.data())));
+    const v = await Promise.all(this.v.map(async (x) => Float32Array.from(await x.data())));
+    return { t: this.t, m, v };
+  }
+
+  /** Restores {@link exportState}'s output; throws naming the first moment whose size differs. */
+  importState(state: AdamWState): void {
+    if (!Number.isInteger(state?.t) || state.t < 0) throw argError('range', 'state.t', 'a non-negative integer', state?.t);
+    for (const [name, arr, own] of [['m', state.m, this.m], ['v', state.v, this.v]] as const) {
+      if (!Array.isArray(arr) || arr.length !== own.length) throw argError('range', `state.${name}`, `${own.length} moment arrays`, arr?.length);
+      arr.forEach((a, i) => {
+        if (!(a instanceof Float32Array) || a.length !== own[i]!.size) throw argError('range', `state.${name}[${i}]`, `a Float32Array of ${own[i]!.size} values`, a?.length);
+      });
+    }
+    state.m.forEach((a, i) => this.m[i]!.assign(tf.tensor(a, this.m[i]!.shape)));
+    state.v.forEach((a, i) => this.v[i]!.assign(tf.tensor(a, this.v[i]!.shape)));
+    this.t = state.t;
   }
 
   dispose(): void {

@@ -19,7 +19,7 @@ import { argError } from '../errors.ts';
 import { type GrpoBatch, type TokenBatch, checkGrpoBatch, checkTokenBatch } from './batch.ts';
 import { type AggregationMode, AGGREGATION_MODES, aggregateLoss, grpoLoss, tokenLogProbs } from './losses.ts';
 import type { Transformer } from './model.ts';
-import { AdamW, globalNorm, learningRate } from './optimizer.ts';
+import { AdamW, type AdamWState, globalNorm, learningRate } from './optimizer.ts';
 
 export interface TrainerOptions {
   /** Peak learning rate (default 1e-3, sized for the small embedded models). */
@@ -306,7 +306,34 @@ export class Trainer {
     return report;
   }
 
+  /**
+   * Optimizer state for a checkpoint: AdamW moments (in the order of the model's weight specs),
+   * the update count and the skipped-step count. Restore with {@link importState}; a trainer
+   * restored into the same weights continues exactly as if it had never stopped.
+   */
+  async exportState(): Promise<TrainerState> {
+    return { ...(await this.optimizer.exportState()), skipped: this.skippedSteps, names: this.model.specs.map((s) => s.name) };
+  }
+
+  /** Restores {@link exportState}'s output (same model config); throws naming the mismatch. */
+  importState(state: TrainerState): void {
+    const names = this.model.specs.map((s) => s.name);
+    if (!Array.isArray(state?.names) || state.names.length !== names.length || state.names.some((n, i) => n !== names[i])) {
+      throw argError('range', 'state.names', `the weight names of this model (${names.length})`, state?.names?.length);
+    }
+    this.optimizer.importState(state);
+    this.skippedSteps = Number.isInteger(state.skipped) && state.skipped >= 0 ? state.skipped : 0;
+  }
+
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** What {@link Trainer.exportState} returns. */
+export interface TrainerState extends AdamWState {
+  /** Steps skipped for a non-finite loss or gradient. */
+  skipped: number;
+  /** Weight names, in the order of `m` and `v`. */
+  names: string[];
 }

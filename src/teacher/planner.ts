@@ -136,13 +136,15 @@ export interface Plan {
  *
  * @example
  * ```ts
- * const plan = planWithLibrary(task.program, dag);
+ * const plan = planWithLibrary(task.program, dag);            // any composite of dag
+ * const seen = planWithLibrary(task.program, dag, { allow }); // only composites in `allow`
  * plan.trajectory.calls.length; // ≤ task.depth
  * plan.used;                    // e.g. ['mul_mul_add']
  * ```
  */
-export function planWithLibrary(gold: Trajectory, dag: ToolDag): Plan {
-  const patterns = libraryPatterns(dag);
+export function planWithLibrary(gold: Trajectory, dag: ToolDag, opts: { allow?: ReadonlySet<string> } = {}): Plan {
+  // `allow`: only these composites may be substituted (e.g. the ones whose cards the planner saw).
+  const patterns = opts.allow ? libraryPatterns(dag).filter((p) => opts.allow!.has(p.name)) : libraryPatterns(dag);
   const best = new Map<string, Plan>();
   let budget = 5000;
   const search = (traj: Trajectory, origin: number[]): Plan => {

@@ -8,6 +8,9 @@ export type Register = (program: Command) => void | Promise<void>;
 export const commandModules: Record<string, () => Promise<Register>> = {
   info: async () => (await import('./info.ts')).registerInfo,
   start: async () => (await import('./start.ts')).registerStart,
+  train: async () => (await import('./train.ts')).registerTrain,
+  ablations: async () => (await import('./train.ts')).registerAblations,
+  demo: async () => (await import('./start.ts')).registerDemo,
   library: async () => (await import('./library.ts')).registerLibrary,
   run: async () => (await import('./exec.ts')).registerExec,
   retrieve: async () => (await import('./retrieve.ts')).registerRetrieve,
