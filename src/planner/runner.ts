@@ -17,7 +17,7 @@
  */
 import type { ToolDag } from '../library/dag.ts';
 import type { Policy } from '../policy/policy.ts';
-import type { FinishReason } from '../policy/sampling.ts';
+import { safeDecode, type FinishReason } from '../policy/sampling.ts';
 import { chatStopIds, IM_END } from '../policy/chat.ts';
 import { CocodaError } from '../errors.ts';
 import type { CardSource, ShownCards } from './cards.ts';
@@ -59,7 +59,7 @@ const EMPTY_CARDS: ShownCards = { tools: [], cards: [], perGoal: [], cover: [], 
 
 /** Decoded assistant text without its end marker. */
 function turnText(policy: Policy, ids: number[]): string {
-  const s = policy.tokenizer!.decode(ids);
+  const s = safeDecode(policy.tokenizer!, ids);
   const k = s.indexOf(IM_END);
   return (k >= 0 ? s.slice(0, k) : s).trim();
 }

@@ -59,6 +59,25 @@ export interface GenerateResult {
 
 const NEG = -1e9;
 
+/**
+ * Decodes sampled ids; a model whose vocabulary is wider than its tokenizer's (allowed) can sample
+ * ids the tokenizer lacks, which decode as U+FFFD instead of throwing.
+ */
+export function safeDecode(tokenizer: PolicyTokenizer, ids: number[]): string {
+  const V = tokenizer.vocabSize;
+  if (ids.every((id) => id < V)) return tokenizer.decode(ids);
+  let out = '';
+  let run: number[] = [];
+  for (const id of ids) {
+    if (id < V) run.push(id);
+    else {
+      out += tokenizer.decode(run) + '\uFFFD';
+      run = [];
+    }
+  }
+  return out + tokenizer.decode(run);
+}
+
 /** murmur3's 32-bit finaliser: a bijection that mixes every input bit into every output bit. */
 function fmix32(x: number): number {
   let h = x >>> 0;
@@ -241,7 +260,7 @@ export async function generate(model: Transformer, prompts: number[][], opts: Ge
         let done: FinishReason | undefined;
         if (eosIds.has(id)) done = 'eos';
         else if (stops.some((s) => endsWith(tokens[b]!, s))) done = 'stop';
-        else if (stopStrings.length > 0 && stopStrings.some((s) => tokenizer!.decode(tokens[b]!).includes(s))) done = 'stop';
+        else if (stopStrings.length > 0 && stopStrings.some((s) => safeDecode(tokenizer!, tokens[b]!).includes(s))) done = 'stop';
         if (done) finish[b] = done;
         else {
           stillActive.push(row);
@@ -278,6 +297,6 @@ export async function generate(model: Transformer, prompts: number[][], opts: Ge
     tokens,
     logProbs,
     finishReason: finish,
-    ...(tokenizer ? { texts: tokens.map((t) => tokenizer.decode(t)) } : {}),
+    ...(tokenizer ? { texts: tokens.map((t) => safeDecode(tokenizer, t)) } : {}),
   };
 }

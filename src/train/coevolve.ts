@@ -282,9 +282,6 @@ class RunLibrary {
   }
 }
 
-/** Round a vocabulary size up to a multiple of 64 (friendlier matmul shapes). */
-const roundVocab = (n: number) => Math.ceil(n / 64) * 64;
-
 /**
  * Runs (or resumes) a co-evolution run; see the module comment.
  */
@@ -379,7 +376,7 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
       const demos = snaps.flatMap((d) => trainTasks.map((t) => teacherEpisode(t, d, source)));
       const texts = demos.map((d) => d.segments.map((s) => s.text).join(''));
       const tokenizer = fitTokenizer(texts, { vocabSize: cfg.tokenizer.vocabSize });
-      const modelCfg = resolveConfig({ ...cfg.model, vocabSize: roundVocab(tokenizer.vocabSize) });
+      const modelCfg = resolveConfig({ ...cfg.model, vocabSize: tokenizer.vocabSize });
       const policy = await createPolicy({ config: modelCfg, tokenizer, seed: cfg.seed, ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.threads ? { threads: opts.threads } : {}) });
       policies.push(policy);
       const encoded = demos.map((d) => encodeSegments(tokenizer, d.segments));

@@ -13,6 +13,7 @@ export const benchSuites: Array<() => Promise<(bench: Command) => void>> = [
   async () => (await import('../../../bench/retrieval.ts')).registerRetrievalBench,
   async () => (await import('../../../bench/exec.ts')).registerExecBench,
   async () => (await import('../../../bench/faults.ts')).registerFaultBench,
+  async () => (await import('../../../bench/train.ts')).registerTrainBench,
 ];
 
 export async function registerBench(program: Command): Promise<void> {

@@ -126,7 +126,7 @@ export function registerEvolve(program: Command): void {
     .option('--test-size <T>', 'held-out test tasks evaluated after each step', '48')
     .option('--json', 'print {"steps": [...]} as JSON')
     .action(async (dir: string, o: { planner: string; steps: string; batch: string; seed: string; testSize: string; json?: boolean }) => {
-      if (o.planner !== 'teacher') throw argError('range', '--planner', '"teacher" (the policy planner is not built yet)', o.planner);
+      if (o.planner !== 'teacher') throw argError('range', '--planner', '"teacher" (the neural planner co-evolves in cocoda train)', o.planner);
       const opts = {
         steps: intFlag('--steps', o.steps, FLAG_RANGES.steps)!,
         batch: intFlag('--batch', o.batch, FLAG_RANGES.batch)!,

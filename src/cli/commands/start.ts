@@ -1,9 +1,12 @@
 /**
- * `cocoda start` (= `npm start`). Interim: until the co-evolution job lands (later issues replace
- * this module with it), it runs a demo of what exists: build a library directory from the
- * DepthBench + xLAM tool schemas and the primitive set, add composites whose edges come from
- * their bodies, show a rejected cyclic insert, save, reload from the snapshot, and print stats
- * and two tool cards.
+ * `cocoda start` (= `npm start`): the main job — `cocoda train` on a fresh run directory with the
+ * embedded defaults, offline: warm library → cold-start SFT → GRPO co-evolution → held-out
+ * evaluation by depth of four planners; prints the per-depth table, writes SVG plots and says
+ * where they are and how to read them. `--quick` runs the same pipeline at toy scale.
+ *
+ * `cocoda demo`: the library-core demo (import the DepthBench + xLAM schemas and the primitive
+ * set, add composites whose edges come from their bodies, a rejected cyclic insert, save, reload,
+ * stats and two tool cards).
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +20,7 @@ import { initLibrary, isLibraryDir, openLibrary, saveLibrary } from '../../libra
 import { SAMPLE_SALES, seedRecords } from '../../primitives/index.ts';
 import type { ToolInput } from '../../library/dag.ts';
 import { formatNode, formatStats } from './library.ts';
-import { runStartEvolve } from './evolve.ts';
+import { runTrainCommand } from './train.ts';
 
 const DEMO_COMPOSITE: ToolInput = {
   name: 'eu_share_pct',
@@ -96,16 +99,30 @@ export function runStartDemo(opts: StartOptions = {}): string {
   return dir;
 }
 
-/** `cocoda start [--dir DIR]`. */
+/** `cocoda start [--dir DIR] [--quick] [--backend NAME] [--json]`; `cocoda demo [--dir DIR]` below. */
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('the main job: library-only co-evolution (cocoda evolve) on a fresh library, then a demo of the library core')
-    .option('--dir <dir>', 'build the demo library here (a new or empty directory) and the evolved one in <dir>-evolve, instead of temp directories')
-    .action(async (opts: { dir?: string }) => {
-      // Part 1: the library half of co-evolution (issue 5); part 2: the library-core demo.
-      await runStartEvolve(opts.dir === undefined ? {} : { dir: `${path.resolve(opts.dir)}-evolve` });
-      process.stdout.write('\n');
+    .description('the main job (npm start): warm library -> cold-start SFT -> GRPO co-evolution -> held-out evaluation by depth, with plots')
+    .option('--dir <dir>', 'run directory (new); default: a new directory under the system temp dir (kept)')
+    .option('--quick', 'toy scale: the same pipeline in a minute or two')
+    .option('--backend <name>', 'policy backend: wasm (default), cpu, tensorflow, torch (when built)')
+    .option('--json', 'print the cocoda train --json document instead of the report')
+    .action(async (opts: { dir?: string; quick?: boolean; backend?: string; json?: boolean }) => {
+      const { mkdtempSync } = await import('node:fs');
+      const dir = opts.dir ? path.resolve(opts.dir) : path.join(mkdtempSync(path.join(os.tmpdir(), 'cocoda-start-')), 'run');
+      const header = `cocoda — co-evolving a planner and its tool library (CoCoDA Algorithm 1) on the embedded task family${opts.quick ? ' (--quick: toy scale)' : ''}\n` +
+        `run directory ${dir}; equivalent to: npx cocoda train ${dir}${opts.quick ? ' --quick' : ''}`;
+      await runTrainCommand(dir, { quick: opts.quick ?? false, json: opts.json ?? false, header, ...(opts.backend ? { backend: opts.backend } : {}) });
+    });
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('a tour of the library core: import DepthBench + xLAM schemas, composites with extracted edges, a rejected cycle, snapshots, stats')
+    .option('--dir <dir>', 'build the demo library here (a new or empty directory) instead of a temp directory')
+    .action((opts: { dir?: string }) => {
       runStartDemo(opts.dir === undefined ? {} : { dir: opts.dir });
     });
 }

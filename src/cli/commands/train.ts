@@ -198,3 +198,55 @@ export function registerTrain(program: Command): void {
       await runTrainCommand(path.resolve(dir), o);
     });
 }
+
+/** The ablation table: mean ± std per variant, overall and per depth. */
+export function formatAblationTable(summary: ReadonlyArray<import('../../train/ablations.ts').AblationSummary>): string {
+  const ms = (x: { mean: number; std: number }, d = 2) => `${f(x.mean, d)} ± ${f(x.std, d)}`;
+  const lines = [`variant  seeds  accuracy       calls/sol      tokens/query       ${[1, 2, 3, 4, 5, 6].map((d) => `d${d}`.padEnd(12)).join(' ')}`];
+  for (const s of summary) {
+    lines.push(`${s.variant.padEnd(7)}  ${String(s.seeds).padStart(5)}  ${ms(s.accuracy).padEnd(13)}  ${ms(s.callsPerSolution).padEnd(13)}  ${ms(s.tokensPerQuery, 0).padEnd(17)}  ${[1, 2, 3, 4, 5, 6].map((d) => ms(s.byDepth[d]!).padEnd(12)).join(' ')}`);
+  }
+  return lines.join('\n');
+}
+
+export function registerAblations(program: Command): void {
+  program
+    .command('ablations')
+    .description('full vs w/o CTD (flat library) vs w/o TDR (flat BM25 cards) vs w/o GAR (λ = 0): whole co-evolution runs, same seeds, held-out accuracy mean ± std')
+    .option('--seeds <N>', 'seeds 0..N-1', '3')
+    .option('--quick', 'toy scale (see cocoda train --quick)')
+    .option('--json', 'print {"rows": [{"variant", "seed", "accuracy", "callsPerSolution", "tokensPerQuery"}], "summary": [...]}')
+    .option('--dir <dir>', 'parent directory of the runs (default: a new temp directory)')
+    .option('--config <file>', 'base JSON config every variant starts from')
+    .option('--backend <name>', 'policy backend')
+    .action(async (o: { seeds: string; quick?: boolean; json?: boolean; dir?: string; config?: string; backend?: string }) => {
+      const n = Number(o.seeds);
+      if (!Number.isInteger(n) || n < 1 || n > 100) throw argError('range', '--seeds', 'an integer in [1, 100]', o.seeds);
+      const { mkdtempSync } = await import('node:fs');
+      const os = await import('node:os');
+      const dir = o.dir ? path.resolve(o.dir) : mkdtempSync(path.join(os.tmpdir(), 'cocoda-ablations-'));
+      let config: unknown;
+      if (o.config) {
+        const file = path.resolve(o.config);
+        try {
+          config = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (e) {
+          throw new CocodaError(`config file ${file}: ${(e as Error).message}`, 'ERR_CONFIG_INVALID', { file });
+        }
+      }
+      const { runAblations } = await import('../../train/ablations.ts');
+      const res = await runAblations({
+        dir, seeds: Array.from({ length: n }, (_, i) => i), quick: o.quick ?? false, ...(config !== undefined ? { config } : {}),
+        ...(o.backend ? { backend: o.backend as never } : {}),
+        onRun: (v, s, i, total) => {
+          if (!o.json) err(`ablations: run ${i}/${total}: ${v}, seed ${s}\n`);
+        },
+      });
+      if (o.json) {
+        out(JSON.stringify({ rows: res.rows.map((r) => ({ variant: r.variant, seed: r.seed, accuracy: r.accuracy, callsPerSolution: r.callsPerSolution, tokensPerQuery: r.tokensPerQuery, byDepth: r.byDepth, dir: r.dir })), summary: res.summary }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+        return;
+      }
+      out(`Ablations over ${n} seed(s): co-evolved planner, held-out accuracy (mean ± std over seeds)\n${formatAblationTable(res.summary)}\n`);
+      out(`runs in ${dir}\n`);
+    });
+}

@@ -7,11 +7,11 @@ import { cocoda, cocodaInProcess } from '../helpers/cli.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cocoda-start-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('cocoda start (interim demo)', () => {
+describe('cocoda demo (library core)', () => {
   it('imports all DepthBench/xLAM tools, adds composites, rejects a cycle and prints stats', async () => {
     const dir = path.join(tmp, 'demo');
-    // A real process: `npm start` is what a new user runs first.
-    const r = cocoda(['start', '--dir', dir]);
+    // A real process, as a user runs it.
+    const r = cocoda(['demo', '--dir', dir]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/tools\.json\s+imported\s+163, failed 0/);
