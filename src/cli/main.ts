@@ -5,7 +5,7 @@
  * Exit codes: 0 success, 1 failure (message on stderr), 2 usage error, 3 REJECT (library add).
  */
 import { Command, CommanderError } from 'commander';
-import { CocodaError } from '../errors.ts';
+import { CocodaError, exitCodeOf } from '../errors.ts';
 import { commandModules } from './commands/index.ts';
 import { escapeLine } from './text.ts';
 import { VERSION } from '../version.ts';
@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<void> {
     // Messages quote untrusted text (names, file contents, tool output): escaped (./text.ts).
     if (err instanceof CocodaError) {
       process.stderr.write(`cocoda: ${escapeLine(err.message)} [${err.code}]\n`);
-      process.exitCode = 1;
+      process.exitCode = exitCodeOf(err.code);
       return;
     }
     // Loaded here, not at start-up: the library store is not needed by every command.

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parse, type Node } from 'acorn';
-import { CocodaError } from '../errors.ts';
+import { CocodaError, type ErrorCode } from '../errors.ts';
 
 /** What the sandbox needs of a tool. */
 export interface ExecTool {
@@ -64,7 +64,7 @@ const JS_GLOBALS = new Set([
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-function err(tool: string, field: string, code: string, message: string): CocodaError {
+function err(tool: string, field: string, code: ErrorCode, message: string): CocodaError {
   return new CocodaError(`tool "${tool}": ${field}: ${message}`, code, { tool, field });
 }
 

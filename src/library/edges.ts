@@ -20,7 +20,7 @@
  * that name everywhere in the body.
  */
 import { parse, type Node } from 'acorn';
-import { CocodaError } from '../errors.ts';
+import { CocodaError, type ErrorCode } from '../errors.ts';
 
 /** Standard ECMAScript globals a body may call as plain functions without creating an edge. */
 export const JS_GLOBAL_CALLEES: ReadonlySet<string> = new Set([
@@ -145,7 +145,7 @@ export function analyzeBody(toolName: string, body: string, isTool: (name: strin
 
   // Pass 2: calls and value references.
   const sites: Array<{ pos: number; name: string }> = [];
-  const fail = (code: string, message: string, name: string, pos: number): never => {
+  const fail = (code: ErrorCode, message: string, name: string, pos: number): never => {
     throw new CocodaError(`tool "${toolName}": ${message}`, code, { tool: toolName, name, position: pos });
   };
   walkRefs(fn, (id, role) => {

@@ -69,7 +69,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { CocodaError } from '../errors.ts';
+import { CocodaError, type ErrorCode } from '../errors.ts';
 import { ToolDag, type ToolInput } from './dag.ts';
 import { failpoint } from './failpoints.ts';
 import { baseOf, setBase, type Base } from './lineage.ts';
@@ -166,7 +166,7 @@ export function isErrnoError(e: unknown): e is NodeJS.ErrnoException & { code: s
 export function fsError(e: unknown, action: string, file: string): unknown {
   if (!isErrnoError(e)) return e;
   const text = ERRNO_TEXT[e.code] ?? e.message.replace(/^E[A-Z0-9]+:\s*/, '').replace(/,\s*\w+\s*'.*'$/, '');
-  return new CocodaError(`cannot ${action} "${file}": ${text}`, e.code, { path: file, syscall: e.syscall, errno: e.errno });
+  return new CocodaError(`cannot ${action} "${file}": ${text}`, e.code as ErrorCode, { path: file, syscall: e.syscall, errno: e.errno });
 }
 
 function fsDo<T>(action: string, file: string, fn: () => T): T {

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { CocodaError } from '../errors.ts';
+import { CocodaError, isErrorCode } from '../errors.ts';
 
 /** Loose shape of the addon; each concept narrows it in its own kernels file. */
 export type NativeAddon = Record<string, unknown> & {
@@ -72,7 +72,8 @@ function load(): { addon: NativeAddon | null; info: BackendInfo } {
 /** The addon calls `new ctor(message, code)`; adapt to CocodaError's (message, code, details). */
 class NativeCocodaError extends CocodaError {
   constructor(message: string, code: string) {
-    super(message, code);
+    // The addon's codes are registered like every other (test/errors/registry.test.ts scans native/).
+    super(message, isErrorCode(code) ? code : 'ERR_NATIVE_ARG');
   }
 }
 

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ToolDag } from '../library/dag.ts';
 import { toBuffer } from '../library/snapshot/index.ts';
-import { argError, checkNonEmptyString, checkPositiveInt, CocodaError } from '../errors.ts';
+import { argError, checkNonEmptyString, checkPositiveInt, CocodaError, isErrorCode } from '../errors.ts';
 import { parseSignature } from '../types/parse.ts';
 import type { Corpus } from './corpus.ts';
 import type { RetrievalResult, StageReport, SubGoal, Winner } from './cascade.ts';
@@ -183,7 +183,7 @@ export class BatchRetriever {
       this.seen.add(rep.threadId);
       for (const r of rep.results) {
         if ('error' in r) {
-          throw new CocodaError(`batch retrieval failed in a worker: ${r.error.name}: ${r.error.message}`, r.error.code ?? 'ERR_BATCH_WORKER', { ...r.error });
+          throw new CocodaError(`batch retrieval failed in a worker: ${r.error.name}: ${r.error.message}`, isErrorCode(r.error.code) ? r.error.code : 'ERR_BATCH_WORKER', { ...r.error });
         }
         out.push(r);
       }

@@ -14,6 +14,8 @@ export interface ExecutionReport {
   /** Index of the failing call, or -1 when the answer reference itself is bad. */
   failedCall?: number;
   error?: string;
+  /** The failing call's code (`ERR_EXEC_THROW` …), when its executor reported one. */
+  code?: string;
   /** Output of each call that ran. */
   outputs: unknown[];
   /** One trace per top-level call that ran (nested for composites). */
@@ -47,7 +49,7 @@ export async function executeTrajectory(traj: Trajectory, dag: ToolDag, inputs: 
     }
     const res = await executor.call(dag, call.tool, args);
     trace.push(res.trace);
-    if (!res.ok) return { ok: false, failedCall: i, error: `calls[${i}] (${call.tool}): ${res.error ?? 'failed'}`, outputs, trace };
+    if (!res.ok) return { ok: false, failedCall: i, error: `calls[${i}] (${call.tool}): ${res.error ?? 'failed'}`, ...(res.code ? { code: res.code } : {}), outputs, trace };
     outputs.push(res.value);
   }
   const ans = resolveArg(traj.answer, outputs, inputs);

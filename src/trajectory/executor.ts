@@ -18,8 +18,10 @@ export interface CallTrace {
 export interface ToolCallResult {
   ok: boolean;
   value?: unknown;
-  /** Why the call failed (thrown error, timeout, non-plain result …). */
+  /** Why the call failed (thrown error, timeout, non-plain result …), for people. */
   error?: string;
+  /** The failure's code (`ERR_EXEC_THROW`, `ERR_EXEC_TIMEOUT` …), when the executor knows it. */
+  code?: string;
   trace: CallTrace;
 }
 

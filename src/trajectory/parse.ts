@@ -6,7 +6,7 @@
 import { isInput, isLit, isRef, type Arg, type Trajectory } from './ir.ts';
 
 export interface TrajectoryIssue {
-  /** Stable code: ERR_TRAJ_JSON, ERR_TRAJ_SHAPE, ERR_TRAJ_ARG, ERR_TRAJ_FORWARD_REF, ERR_TRAJ_EMPTY. */
+  /** Stable code: ERR_TRAJ_JSON, ERR_TRAJ_SHAPE, ERR_TRAJ_ARG, ERR_TRAJ_FORWARD_REF. */
   code: string;
   message: string;
   /** Where: `calls[1].args[0]`, `answer`, or `$` for the whole document. */

@@ -13,8 +13,11 @@ import type { CallTrace, ToolCallResult, ToolExecutor } from './executor.ts';
 
 function toResult(out: CallOutcome, tool: string, args: unknown[]): ToolCallResult {
   const trace = out.trace ? toTrace(out.trace) : { tool, args, ms: out.ms, calls: [] };
-  if (!out.ok) return { ok: false, error: `${out.error?.code ?? 'ERR_EXEC'}: ${out.error?.message ?? 'failed'}`, trace };
-  if (typeof out.result === 'number' && !Number.isFinite(out.result)) return { ok: false, error: `ERR_EXEC_VALUE: result is not a finite number (${out.result})`, trace };
+  if (!out.ok) {
+    const code = out.error?.code ?? 'ERR_EXEC';
+    return { ok: false, code, error: `${code}: ${out.error?.message ?? 'failed'}`, trace };
+  }
+  if (typeof out.result === 'number' && !Number.isFinite(out.result)) return { ok: false, code: 'ERR_EXEC_VALUE', error: `ERR_EXEC_VALUE: result is not a finite number (${out.result})`, trace };
   return { ok: true, value: out.result, trace };
 }
 

@@ -125,9 +125,11 @@ describe('executeTrajectory', () => {
     const r = await executeTrajectory({ calls: [{ tool: 'add', args: [1, 2] }, { tool: 'div', args: [{ ref: 0 }, 0] }, { tool: 'add', args: [1, 1] }], answer: { ref: 2 } }, dag, {}, executor);
     expect(r).toMatchObject({ ok: false, failedCall: 1 });
     expect(r.error).toMatch(/calls\[1\] \(div\): ERR_(PRE_VIOLATED|EXEC_THROW)/);
+    expect(r.code).toMatch(/^ERR_(PRE_VIOLATED|EXEC_THROW)$/);
     const spin = await executeTrajectory({ calls: [{ tool: 'spin', args: [1] }], answer: { ref: 0 } }, dag, {}, shortExecutor);
     expect(spin.ok).toBe(false);
     expect(spin.error).toMatch(/ERR_EXEC_TIMEOUT/);
+    expect(spin.code).toBe('ERR_EXEC_TIMEOUT');
     expect((await executeTrajectory(gold, dag, inputs, shortExecutor)).value).toBe(15);
   });
 });

@@ -49,7 +49,7 @@ export function runStartDemo(opts: StartOptions = {}): string {
   const dir = path.resolve(opts.dir ?? path.join(os.tmpdir(), 'cocoda-start-demo'));
   if (opts.dir === undefined && isLibraryDir(dir)) rmSync(dir, { recursive: true, force: true }); // our own demo dir from a previous run
   if (existsSync(dir) && readdirSync(dir).length > 0) {
-    throw new CocodaError(`"${dir}" is not empty; pass a new or empty --dir`, 'ERR_NOT_A_LIBRARY', { dir });
+    throw new CocodaError(`"${dir}" is not empty; pass a new or empty --dir`, 'ERR_DIR_NOT_EMPTY', { dir });
   }
   let { dag } = initLibrary(dir);
   say(`\n1. library directory ${dir} (version ${dag.version}, empty)`);

@@ -33,7 +33,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { CocodaError } from '../../errors.ts';
+import { CocodaError, type ErrorCode } from '../../errors.ts';
 import { ToolDag } from '../dag.ts';
 import type { ToolRecord } from '../record.ts';
 import { LibraryReader, encodeLibrary } from './codec.ts';
@@ -97,7 +97,7 @@ export function toBuffer(dag: ToolDag, options: ToBufferOptions = {}): Uint8Arra
   return out;
 }
 
-function err(source: string, code: string, what: string, details: Record<string, unknown> = {}): CocodaError {
+function err(source: string, code: ErrorCode, what: string, details: Record<string, unknown> = {}): CocodaError {
   const name = source === '(buffer)' ? source : JSON.stringify(source);
   return new CocodaError(`snapshot ${name}: ${what}`, code, { file: source, ...details });
 }
