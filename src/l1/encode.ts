@@ -57,6 +57,15 @@ export interface QueryIds extends NameIds {
   extraLiterals(): { fold: Int32Array; num: Float64Array };
 }
 
+/** {@link Interner} as plain data: strings in id order. */
+export interface InternerData {
+  names: string[];
+  literals: string[];
+  folds: string[];
+  litFold: Int32Array;
+  litNum: Float64Array;
+}
+
 /** String and literal interning shared by an index and its queries. */
 export class Interner {
   private readonly names = new Map<string, number>();
@@ -85,6 +94,22 @@ export class Interner {
   get nameCount(): number {
     return this.names.size;
   }
+  /** Plain-data form (persisted with an index). */
+  toData(): InternerData {
+    return { names: [...this.names.keys()], literals: [...this.literals.keys()], folds: [...this.folds.keys()], litFold: Int32Array.from(this.litFold), litNum: Float64Array.from(this.litNum) };
+  }
+
+  /** Restores {@link Interner.toData}. */
+  static fromData(d: InternerData): Interner {
+    const it = new Interner();
+    d.names.forEach((n, i) => it.names.set(n, i));
+    d.literals.forEach((n, i) => it.literals.set(n, i));
+    d.folds.forEach((n, i) => it.folds.set(n, i));
+    it.litFold.push(...d.litFold);
+    it.litNum.push(...d.litNum);
+    return it;
+  }
+
   /** Per literal id: fold id and numeric value (graded L1). */
   literalFacts(): { fold: Int32Array; num: Float64Array } {
     return { fold: Int32Array.from(this.litFold), num: Float64Array.from(this.litNum) };

@@ -24,7 +24,7 @@ import { validateSignature } from '../types/validate.ts';
 import { argError, CocodaError } from '../errors.ts';
 import { nativeAddon } from '../native/loader.ts';
 import { buildL1Data, type BuiltIndex, type L1Data } from './build.ts';
-import { encodeSignature, Interner } from './encode.ts';
+import { encodeSignature, Interner, type InternerData } from './encode.ts';
 import { TsL1Query } from './query-ts.ts';
 import type { GradeOptions } from './grade.ts';
 
@@ -139,13 +139,13 @@ class Index implements L1Index {
   constructor(
     readonly backend: L1Backend,
     private readonly built: BuiltIndex,
-    sigs: readonly Signature[],
+    sig: (t: number) => Signature,
     private readonly interner: Interner,
     private readonly registry: TypeRegistry | undefined,
     private readonly addon: NativeL1Addon | null,
   ) {
-    this.size = sigs.length;
-    this.ts = new TsL1Query(built, sigs, interner);
+    this.size = built.data.toolIds.length;
+    this.ts = new TsL1Query(built, sig, interner);
     if (addon) {
       const facts = interner.literalFacts();
       this.handle = addon.l1Build(...DATA_ORDER.map((k) => built.data[k]), facts.fold, facts.num);
@@ -162,6 +162,10 @@ class Index implements L1Index {
 
   work(): { visited: number; verified: number } {
     return { visited: this.ts.visited, verified: this.ts.verified };
+  }
+
+  exportData(): L1IndexData {
+    return { data: this.built.data, buckets: [...this.built.buckets], exact: this.built.exact, interner: this.interner.toData() };
   }
 
   /** Internal position of each id (built on first use). */
@@ -261,7 +265,34 @@ export function buildL1Index(
   if (want === 'native' && !addon) throw new CocodaError('The native L1 index is not available (addon not built or COCODA_NO_NATIVE=1)', 'ERR_NO_NATIVE');
   const interner = new Interner();
   const built = buildL1Data(idArr, sigs, interner);
-  return new Index(addon ? 'native' : 'ts', built, sigs, interner, opts.registry, addon);
+  return new Index(addon ? 'native' : 'ts', built, (t) => sigs[t]!, interner, opts.registry, addon);
+}
+
+/** An L1 index as plain data (typed arrays and strings), to persist beside a library version. */
+export interface L1IndexData {
+  data: L1Data;
+  buckets: Array<[string, number]>;
+  exact: Uint8Array;
+  interner: InternerData;
+}
+
+/** The plain-data form of an index built by {@link buildL1Index}. */
+export function exportL1Index(index: L1Index): L1IndexData {
+  if (!(index instanceof Index)) throw argError('type', 'index', 'an index built by buildL1Index', index);
+  return index.exportData();
+}
+
+/**
+ * Restores an index from {@link exportL1Index}; `signatureAt(t)` gives the signature of the tool at
+ * internal position t (the TS twin parses only the tools it must verify).
+ * @throws CocodaError `ERR_NATIVE_ARG` when the native side finds the arrays inconsistent.
+ */
+export function restoreL1Index(d: L1IndexData, signatureAt: (t: number) => Signature, opts: L1IndexOptions = {}): L1Index {
+  const want = opts.backend ?? 'auto';
+  const addon = want === 'ts' ? null : nativeL1();
+  if (want === 'native' && !addon) throw new CocodaError('The native L1 index is not available (addon not built or COCODA_NO_NATIVE=1)', 'ERR_NO_NATIVE');
+  const built: BuiltIndex = { data: d.data, buckets: new Map(d.buckets), exact: d.exact };
+  return new Index(addon ? 'native' : 'ts', built, signatureAt, Interner.fromData(d.interner), opts.registry, addon);
 }
 
 /** Reference: the brute-force scan the index must equal. */

@@ -32,7 +32,8 @@ export class TsL1Query {
   visited = 0;
   constructor(
     private readonly built: BuiltIndex,
-    private readonly sigs: readonly Signature[],
+    /** Tool signature at internal position t (parsed on demand when the index was restored). */
+    private readonly sig: (t: number) => Signature,
     private readonly interner: Interner,
   ) {
     this.numNamed = built.data.bucketKind.reduce((acc, k) => acc + (k === BUCKET_NAMED ? 1 : 0), 0);
@@ -61,7 +62,7 @@ export class TsL1Query {
           if (!verify && j < ee) out.push(d.toolIds[t]!);
           else {
             this.verified++;
-            if (unifySignature(goal, this.sigs[t]!) !== null) out.push(d.toolIds[t]!);
+            if (unifySignature(goal, this.sig(t)) !== null) out.push(d.toolIds[t]!);
           }
         }
         return;
@@ -171,7 +172,7 @@ export class TsL1Query {
     const pen: number[] = [];
     for (const t of order) {
       this.verified++;
-      const g = gradeSignature(goal, this.sigs[t]!, opts);
+      const g = gradeSignature(goal, this.sig(t), opts);
       if (g.cls > 2) continue;
       tools.push(t);
       cls.push(g.cls);
@@ -186,7 +187,7 @@ export class TsL1Query {
     const penalty = new Float64Array(tools.length);
     for (let i = 0; i < tools.length; i++) {
       this.verified++;
-      const g = gradeSignature(goal, this.sigs[tools[i]!]!, opts);
+      const g = gradeSignature(goal, this.sig(tools[i]!), opts);
       cls[i] = g.cls;
       penalty[i] = g.penalty;
     }

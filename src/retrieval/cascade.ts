@@ -29,6 +29,7 @@ import { MAX_TYPE_DEPTH, parseSignature } from '../types/parse.ts';
 import { argError, checkFiniteNumber, checkNonEmptyString, checkNonNegativeInt, checkPositiveInt, CocodaError } from '../errors.ts';
 import type { Corpus } from './corpus.ts';
 import { FieldRanker, LexicalRanker, topIndices } from './lexical.ts';
+import type { FieldIndex } from './bm25.ts';
 import { sharedWordNet } from './wordnet.ts';
 import { defaultL1, GradedL1, isGraded, UnorderedInputsL1 } from './l1.ts';
 import { CLASS_NAMES, resultConstrained, type TypeClass } from '../l1/grade.ts';
@@ -601,6 +602,11 @@ function checkPrior(p: readonly number[]): readonly [number, number, number, num
  */
 export function defaultLexical(corpus: Corpus, semantic = true): FieldRanker {
   const wn = semantic ? sharedWordNet() : null;
-  const index = corpus.memoize('l2-field-index', () => FieldRanker.build(corpus.records).index);
+  const index = defaultLexicalIndex(corpus);
   return corpus.memoize(`l2-fields:${wn !== null}`, () => new FieldRanker(index, wn ? wn.expander() : undefined));
+}
+
+/** The version's field index ({@link L2_FIELDS}), built once per version (or read from its cache). */
+export function defaultLexicalIndex(corpus: Corpus): FieldIndex {
+  return corpus.memoize('l2-field-index', () => FieldRanker.build(corpus.records).index);
 }

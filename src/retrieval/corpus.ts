@@ -211,6 +211,14 @@ export class Corpus {
     return this.flatTotalCache;
   }
 
+  /**
+   * Installs a structure derived elsewhere for this same version (e.g. read back from its
+   * persisted cache) under a memo key; later {@link Corpus.memoize} calls return it.
+   */
+  prime(key: string, value: unknown): void {
+    this.memo.set(key, value);
+  }
+
   /** Per-version memo for indexes built from this corpus (built once, on first use). */
   memoize<T>(key: string, build: () => T): T {
     if (this.memo.has(key)) return this.memo.get(key) as T;

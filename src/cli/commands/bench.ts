@@ -11,6 +11,7 @@ export const benchSuites: Array<() => Promise<(bench: Command) => void>> = [
   async () => (await import('../../../bench/core.ts')).registerCoreBench,
   async () => (await import('../../../bench/reward.ts')).registerRewardBench,
   async () => (await import('../../../bench/retrieval.ts')).registerRetrievalBench,
+  async () => (await import('../../../bench/retrieval-cold.ts')).registerRetrievalColdBench,
   async () => (await import('../../../bench/exec.ts')).registerExecBench,
   async () => (await import('../../../bench/faults.ts')).registerFaultBench,
   async () => (await import('../../../bench/train.ts')).registerTrainBench,
