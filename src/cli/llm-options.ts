@@ -44,6 +44,8 @@ function int(name: string, v: string | undefined, min: number): number | undefin
 
 /** The client and the roles it plays, or undefined when no endpoint is configured. */
 export async function llmFromOptions(o: LlmCliOptions, roles: readonly string[], defaults: readonly string[]): Promise<{ llm: LlmClient; roles: string[] } | undefined> {
+  // No endpoint: do not load the client (and the openai package) at all — it costs a cold start.
+  if (!o.llmBaseUrl && !process.env.OPENAI_BASE_URL && !o.llmRoles && !o.llmModel) return undefined;
   const { LlmClient, llmConfigFromEnv } = await import('../llm/client.ts');
   const cfg = llmConfigFromEnv({
     ...(o.llmBaseUrl ? { baseURL: o.llmBaseUrl } : {}),

@@ -83,7 +83,8 @@ export class FieldIndex {
   readonly k1: number;
   /** Number of documents. */
   readonly n: number;
-  private readonly termIds: Map<string, number>;
+  /** Terms in id order, which is sorted order (ids are found by binary search: no Map to build on load). */
+  private readonly words: string[];
   private readonly data: FieldIndexData;
   private readonly avgLen: Float64Array;
   private readonly idf: Float64Array;
@@ -99,7 +100,7 @@ export class FieldIndex {
     this.k1 = data.k1;
     this.n = data.n;
     const words = data.vocab === '' ? [] : data.vocab.split('\n');
-    this.termIds = new Map(words.map((w, i) => [w, i]));
+    this.words = words;
     const F = data.fields.length;
     this.avgLen = new Float64Array(F);
     for (let d = 0; d < data.n; d++) for (let f = 0; f < F; f++) this.avgLen[f]! += data.fieldLen[d * F + f]!;
@@ -161,8 +162,14 @@ export class FieldIndex {
         }
       }
     }
-    // Postings: one per (term, doc); fields folded into postTf rows.
+    // Term ids in sorted order (lookups are binary searches).
     const T = vocab.length;
+    const sorted = Array.from(vocab.keys()).sort((a, b) => (vocab[a]! < vocab[b]! ? -1 : vocab[a]! > vocab[b]! ? 1 : 0));
+    const rank = new Int32Array(T);
+    sorted.forEach((old, i) => (rank[old] = i));
+    for (let i = 0; i < tripleTerm.length; i++) tripleTerm[i] = rank[tripleTerm[i]!]!;
+    const sortedVocab = sorted.map((old) => vocab[old]!);
+    // Postings: one per (term, doc); fields folded into postTf rows.
     const lastDoc = new Int32Array(T).fill(-1);
     const count = new Int32Array(T + 1);
     for (let i = 0; i < tripleDoc.length; i++) {
@@ -193,7 +200,7 @@ export class FieldIndex {
       }
       postTf[p * F + tripleField[i]!] = tripleTf[i]!;
     }
-    return new FieldIndex({ fields: fields.map((f) => ({ ...f })), binary, k1, n, vocab: vocab.join('\n'), postOffsets, postDocs, postTf, fieldLen });
+    return new FieldIndex({ fields: fields.map((f) => ({ ...f })), binary, k1, n, vocab: sortedVocab.join('\n'), postOffsets, postDocs, postTf, fieldLen });
   }
 
   /** Restores an index from {@link FieldIndex.toData} (e.g. a persisted per-version cache). */
@@ -213,24 +220,33 @@ export class FieldIndex {
 
   /** Number of distinct terms. */
   get vocabularySize(): number {
-    return this.termIds.size;
+    return this.words.length;
   }
 
   /** Term id of a processed term, or -1. */
   termId(term: string): number {
-    return this.termIds.get(term) ?? -1;
+    let lo = 0;
+    let hi = this.words.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const w = this.words[mid]!;
+      if (w < term) lo = mid + 1;
+      else if (w > term) hi = mid;
+      else return mid;
+    }
+    return -1;
   }
 
   /** Document frequency of a processed term (0 when unknown). */
   df(term: string): number {
-    const t = this.termIds.get(term);
-    return t === undefined ? 0 : this.data.postOffsets[t + 1]! - this.data.postOffsets[t]!;
+    const t = this.termId(term);
+    return t < 0 ? 0 : this.data.postOffsets[t + 1]! - this.data.postOffsets[t]!;
   }
 
   /** idf of a processed term (0 when unknown). */
   idfOf(term: string): number {
-    const t = this.termIds.get(term);
-    return t === undefined ? 0 : this.idf[t]!;
+    const t = this.termId(term);
+    return t < 0 ? 0 : this.idf[t]!;
   }
 
   /**
@@ -244,8 +260,8 @@ export class FieldIndex {
     const want = new Map<number, number>();
     const groupOf = new Map<number, number>();
     for (const q of query) {
-      const t = this.termIds.get(q.term);
-      if (t === undefined || !(q.weight > 0)) continue;
+      const t = this.termId(q.term);
+      if (t < 0 || !(q.weight > 0)) continue;
       if (q.maxDf !== undefined && postOffsets[t + 1]! - postOffsets[t]! > Math.max(q.maxDf * this.n, MIN_DF_CAP)) continue;
       if ((want.get(t) ?? 0) >= q.weight) continue;
       want.set(t, q.weight);

@@ -185,7 +185,9 @@ export function loadRetrievalCache(corpus: Corpus, snapshotFile: string): boolea
       const C = ctor[s.kind];
       const bytes = s.length * C.BYTES_PER_ELEMENT;
       if (base + s.offset + bytes > content.length) throw new Error(`section ${name} truncated`);
-      // Copy into an aligned buffer of its own.
+      const at = content.byteOffset + base + s.offset;
+      // A view when the section is aligned in the file buffer (sections are 8-aligned), else a copy.
+      if (at % C.BYTES_PER_ELEMENT === 0) return new C(content.buffer as ArrayBuffer, at, s.length);
       const out = new C(s.length);
       Buffer.from(out.buffer).set(content.subarray(base + s.offset, base + s.offset + bytes));
       return out;

@@ -18,6 +18,8 @@ export interface CorpusSource {
   version?: string | number;
   /** `children[i]`: ids that tool i calls, in call order, with multiplicity (Ch(v)). */
   children?: ReadonlyArray<readonly number[]>;
+  /** The same as CSR (`offsets` of length n + 1 into `targets`); takes precedence over `children`. */
+  csr?: { offsets: Int32Array; targets: Int32Array };
   /** Precomputed d(v) and flat(v) (from the library's DAG kernels); computed here otherwise. */
   depth?: ArrayLike<number>;
   flat?: ArrayLike<number>;
@@ -65,24 +67,48 @@ export class Corpus {
       if (this.byName.has(name)) throw argError('type', `records[${i}].name`, 'unique within a library version', name);
       this.byName.set(name, i);
     }
-    const ch = src.children ?? [];
-    this.childOffsets = new Int32Array(this.n + 1);
-    for (let i = 0; i < this.n; i++) this.childOffsets[i + 1] = this.childOffsets[i]! + (ch[i]?.length ?? 0);
-    this.childTargets = new Int32Array(this.childOffsets[this.n]!);
-    const parents: number[][] = Array.from({ length: this.n }, () => []);
-    for (let i = 0; i < this.n; i++) {
-      const c = ch[i] ?? [];
-      for (let j = 0; j < c.length; j++) {
-        const u = c[j]!;
-        if (!Number.isInteger(u) || u < 0 || u >= this.n) throw argError('range', `children[${i}][${j}]`, `a tool id in [0, ${this.n})`, u);
-        this.childTargets[this.childOffsets[i]! + j] = u;
-        const p = parents[u]!;
-        if (p[p.length - 1] !== i) p.push(i);
+    if (src.csr) {
+      const { offsets, targets } = src.csr;
+      if (offsets.length !== this.n + 1 || offsets[0] !== 0 || offsets[this.n] !== targets.length) throw argError('type', 'csr', `a CSR of ${this.n} rows`, offsets.length);
+      this.childOffsets = Int32Array.from(offsets);
+      this.childTargets = Int32Array.from(targets);
+    } else {
+      const ch = src.children ?? [];
+      this.childOffsets = new Int32Array(this.n + 1);
+      for (let i = 0; i < this.n; i++) this.childOffsets[i + 1] = this.childOffsets[i]! + (ch[i]?.length ?? 0);
+      this.childTargets = new Int32Array(this.childOffsets[this.n]!);
+      for (let i = 0; i < this.n; i++) {
+        const c = ch[i] ?? [];
+        for (let j = 0; j < c.length; j++) this.childTargets[this.childOffsets[i]! + j] = c[j]!;
       }
     }
-    this.parentOffsets = new Int32Array(this.n + 1);
-    for (let i = 0; i < this.n; i++) this.parentOffsets[i + 1] = this.parentOffsets[i]! + parents[i]!.length;
-    this.parentTargets = Int32Array.from(parents.flat());
+    // Callers of each tool (deduplicated), as CSR.
+    const pc = new Int32Array(this.n + 1);
+    const lastSeen = new Int32Array(this.n).fill(-1);
+    for (let i = 0; i < this.n; i++) {
+      for (let j = this.childOffsets[i]!; j < this.childOffsets[i + 1]!; j++) {
+        const u = this.childTargets[j]!;
+        if (!Number.isInteger(u) || u < 0 || u >= this.n) throw argError('range', `children[${i}][${j - this.childOffsets[i]!}]`, `a tool id in [0, ${this.n})`, u);
+        if (lastSeen[u] !== i) {
+          lastSeen[u] = i;
+          pc[u + 1]!++;
+        }
+      }
+    }
+    for (let i = 0; i < this.n; i++) pc[i + 1]! += pc[i]!;
+    this.parentOffsets = pc;
+    this.parentTargets = new Int32Array(pc[this.n]!);
+    const fill = pc.slice(0, this.n);
+    lastSeen.fill(-1);
+    for (let i = 0; i < this.n; i++) {
+      for (let j = this.childOffsets[i]!; j < this.childOffsets[i + 1]!; j++) {
+        const u = this.childTargets[j]!;
+        if (lastSeen[u] !== i) {
+          lastSeen[u] = i;
+          this.parentTargets[fill[u]!++] = i;
+        }
+      }
+    }
     if (src.depth && src.flat) {
       this.depth = Int32Array.from(src.depth);
       this.flat = Float64Array.from(src.flat);
@@ -104,9 +130,7 @@ export class Corpus {
    */
   static fromDag(dag: ToolDag, cards?: CardTokens): Corpus {
     const { offsets, targets } = dag.csr();
-    const children: number[][] = [];
-    for (let v = 0; v < dag.size; v++) children.push(Array.from(targets.subarray(offsets[v]!, offsets[v + 1]!)));
-    return new Corpus({ records: dag.records(), version: `dag-${dag.version}`, children, depth: dag.depthArray(), flat: dag.flatArray(), registry: dag.typeRegistry(), dagVersion: dag.version }, cards);
+    return new Corpus({ records: dag.records(), version: `dag-${dag.version}`, csr: { offsets, targets }, depth: dag.depthArray(), flat: dag.flatArray(), registry: dag.typeRegistry(), dagVersion: dag.version }, cards);
   }
 
   /** d(v) and flat(v) by memoised DFS (the DAG is acyclic by construction of a library version). */

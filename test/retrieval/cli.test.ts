@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ToolDag } from '../../src/library/dag.ts';
 import { initLibrary, saveLibrary } from '../../src/library/store.ts';
-import { cocodaInProcess } from '../helpers/cli.ts';
+import { cocoda, cocodaInProcess } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cocoda-retrieve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,5 +78,45 @@ describe('cocoda retrieve', () => {
     const intent = await cli('retrieve', dir, '--sig', '(float) -> float', '--intent', ' ');
     expect(intent.code).toBe(1);
     expect(intent.stderr).toMatch(/Expected "intent" to be a non-empty string/);
+  });
+
+  it('--batch FILE.jsonl: one result per line, in order; a bad line is reported on its line (exit 1)', async () => {
+    const file = path.join(dir, 'goals.jsonl');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ signature: '(float, float) -> float', intent: 'sum of squares' }),
+        '',
+        JSON.stringify({ sig: '(str) -> str', intent: 'make it loud' }),
+        JSON.stringify({ signature: '(float -> ', intent: 'x' }),
+        'not json',
+        JSON.stringify({ signature: '(float, float) -> float', intent: 'sum of squares', args: [3, 4] }),
+      ].join('\n') + '\n',
+    );
+    const r = await cli('retrieve', dir, '--batch', file);
+    expect(r.code).toBe(1);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.map((x) => x.line)).toEqual([1, 3, 4, 5, 6]);
+    expect(out[0].winner).toBe('sum_sq');
+    expect(out[1].winner).toBe('shout');
+    expect(out[2].error.message).toMatch(/Expected "signature" to be a valid signature/);
+    expect(out[3].error.message).toMatch(/Expected "line 5" to be a JSON object/);
+    expect(out[4].winner).toBe('sum_sq');
+    expect(r.stderr).toMatch(/2 sub-goal lines failed/);
+    // the same sub-goals one by one give the same answers
+    const one = JSON.parse((await cli('retrieve', dir, '--sig', '(str) -> str', '--intent', 'make it loud', '--json')).stdout);
+    expect(one.winner).toBe(out[1].winner);
+    expect(one.ranked).toEqual(out[1].ranked);
+    // stdin
+    const piped = cocoda(['retrieve', dir, '--batch', '-'], { input: JSON.stringify({ signature: '(str) -> str', intent: 'loud' }) + '\n' });
+    expect(piped.code).toBe(0);
+    expect(JSON.parse(piped.stdout).winner).toBe('shout');
+  });
+
+  it('usage: --batch with --sig, or neither, is exit 2; the version cache is written beside the snapshot', async () => {
+    expect((await cli('retrieve', dir, '--batch', 'x.jsonl', '--sig', '(str) -> str')).code).toBe(2);
+    expect((await cli('retrieve', dir, '--intent', 'x')).code).toBe(2);
+    expect((await cli('retrieve', dir, '--batch', path.join(dir, 'missing.jsonl'))).stderr).toMatch(/Expected "batch" to be a readable JSONL file/);
+    expect(readdirSync(path.join(dir, 'versions')).some((f) => f.endsWith('.retrieval'))).toBe(true);
   });
 });
