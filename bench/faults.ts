@@ -24,15 +24,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { headVersion, initLibrary, listVersions, openLibrary } from '../src/library/store.ts';
 import { seedRecords } from '../src/primitives/index.ts';
 import { compileProgram } from '../src/exec/program.ts';
 import { Sandbox } from '../src/exec/sandbox.ts';
 import { plainEqual } from '../src/exec/values.ts';
+import { packageRoot } from '../src/native/loader.ts';
 
-const BIN = fileURLToPath(new URL('../bin/cocoda.mjs', import.meta.url));
+// The package root, not this file's folder: compiled, this module runs from dist/bench/.
+const BIN = path.join(packageRoot, 'bin', 'cocoda.mjs');
 
 /** One campaign's tally. */
 export interface CampaignRow {
@@ -156,9 +157,12 @@ async function afterFault(lab: Lab, lib: string, acked: string[], o: { expectFal
   const wedged = r.code !== 0 || r.ms > 30_000;
   if (!wedged) {
     acked.push(name);
-    const head = openLibrary(lib, { recover: false }).dag;
-    // Anything acknowledged that a later successful write lost counts too.
-    for (const n of acked) if (!head.has(n) && n === name) lost++;
+    try {
+      // The probe's own acknowledged tool must be there too.
+      if (!openLibrary(lib, { recover: false }).dag.has(name)) lost++;
+    } catch {
+      defects.push('unopenable');
+    }
     if (leftovers(lib).length > 0) defects.push('litter');
     if (existsSync(path.join(lib, 'LOCK'))) defects.push('lock-left');
   }
@@ -227,15 +231,16 @@ async function ioErrors(lab: Lab, reps: number): Promise<CampaignRow> {
   for (let k = 0; k < reps; k++) {
     for (const err of ['enospc', 'eio', 'erofs']) {
       for (const point of ['version-tmp-written', 'head-tmp-written']) {
-        const before = openLibrary(lib, { recover: false }).dag.version;
         const name = `io_${err}_${point.replace(/-/g, '_')}_${k}`;
         const r = await cli(['library', 'import', lib, lab.spec(name)], { cwd: lab.root, env: { COCODA_FAILPOINTS: `${point}=${err}` } });
         const c = await afterFault(lab, lib, acked);
         if (r.code !== 1 || !ERROR_LINE.test(r.stderr) || !r.stderr.includes(`[${err.toUpperCase()}]`)) c.defects.push('raw-error');
-        const after = listVersions(lib);
-        void after;
-        if (openLibrary(lib, { recover: false }).dag.has(name)) c.defects.push('failed-write-visible');
-        void before;
+        // The failed write is not visible (its tool is not in HEAD).
+        try {
+          if (openLibrary(lib, { recover: false }).dag.has(name)) c.defects.push('failed-write-visible');
+        } catch {
+          c.defects.push('unopenable');
+        }
         row.add(c);
       }
     }
@@ -282,9 +287,12 @@ async function corruption(lab: Lab, reps: number, rand: () => number): Promise<C
         defects.push('unopenable');
       }
       const probe = await afterFault(lab, lib, acked, { expectFallback: true });
-      const reopened = openLibrary(lib, { recover: false });
-      // A write after the damage repairs HEAD: nothing is skipped any more.
-      if (!probe.wedged && reopened.fallbacks.length > 0) defects.push('not-repaired');
+      try {
+        // A write after the damage repairs HEAD: nothing is skipped any more.
+        if (!probe.wedged && openLibrary(lib, { recover: false }).fallbacks.length > 0) defects.push('not-repaired');
+      } catch {
+        defects.push('unopenable');
+      }
       row.add({ lost: lost + probe.lost, wedged: probe.wedged, defects: [...defects, ...probe.defects] });
     }
   }
@@ -313,8 +321,13 @@ async function concurrency(lab: Lab, reps: number): Promise<CampaignRow> {
       };
       const [ev, ...adds] = await Promise.all([evolve, ...Array.from({ length: adders }, (_, w) => adder(w))]);
       const acked = adds.flat();
-      const head = openLibrary(lib, { recover: false }).dag;
-      const present = acked.filter((n) => head.has(n)).length;
+      let present = 0;
+      try {
+        const head = openLibrary(lib, { recover: false }).dag;
+        present = acked.filter((n) => head.has(n)).length;
+      } catch {
+        /* counted as lost below */
+      }
       ackedAll += acked.length;
       inHead += present;
       const defects: string[] = [];
