@@ -4,15 +4,21 @@
  * (batched, KV cache), and achieved model GFLOP/s of training for two or three model sizes.
  * A profiled training step splits the time by kernel family ("where the time goes").
  *
- *   node bin/cocoda.mjs policy bench [--backend wasm|cpu|tensorflow] [--threads N] [--json]
+ *   node bin/cocoda.mjs policy bench [--backend wasm|cpu|tensorflow|torch|torch,wasm] [--device cpu|cuda] [--threads N] [--json]
+ *
+ * With several backends (`--backend torch,wasm`) every size runs on each backend in turn, in one
+ * process, and {@link formatPolicyComparison} prints the ratios: numbers measured side by side
+ * under the same machine load.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg } from 'node:os';
-import { type BackendName, initBackend } from '../src/policy/backend.ts';
+import { type BackendName, type PolicyBackendInfo, initBackend } from '../src/policy/backend.ts';
+import { buildModel } from '../src/policy/policy.ts';
+import { TorchModel } from '../src/policy/torch/model.ts';
 import { packBatch } from '../src/policy/batch.ts';
 import { type PolicyConfig, countParams, resolveConfig, trainFlopsPerToken } from '../src/policy/config.ts';
 import { generate } from '../src/policy/sampling.ts';
-import { Transformer } from '../src/policy/model.ts';
+import type { Transformer } from '../src/policy/model.ts';
 import { Trainer } from '../src/policy/trainer.ts';
 
 export interface PolicyBenchRow {
@@ -35,6 +41,10 @@ export interface PolicyBenchResult {
   backend: string;
   variant: string;
   threads: number;
+  /** torch: libtorch device; BLAS library kind and OpenBLAS pool size on the CPU. */
+  device?: string;
+  blas?: string;
+  blasThreads?: number;
   /** Best square float32 matmul GFLOP/s on this backend in this run (measured before and after the sizes). */
   peakGflops: number;
   /** 1-minute load average at the start and end (other processes skew every number). */
@@ -45,6 +55,8 @@ export interface PolicyBenchResult {
 export interface PolicyBenchOptions {
   backend?: BackendName;
   threads?: number;
+  /** torch only: libtorch device (default cpu). */
+  device?: string;
   /** Which sizes to run (default all). */
   sizes?: string[];
   /** Minimum seconds of timed training per size (default 3). */
@@ -100,6 +112,13 @@ const FAMILIES: Array<[string, (name: string, inputRanks: number[]) => boolean]>
   ['elementwise', () => true],
 ];
 
+/** Best square-matmul GFLOP/s of a backend (libtorch's own sgemm for torch). */
+async function peakOf(info: PolicyBackendInfo, seconds = 1): Promise<number> {
+  if (info.backend !== 'torch') return measurePeakGflops(seconds);
+  const { torchAddon } = await import('../src/policy/torch/native.ts');
+  return torchAddon().matmulPeak(seconds, info.device ?? 'cpu');
+}
+
 /** Profiles one call of `step`: share of its wall time per kernel family plus framework overhead. */
 async function timeShare(step: () => void): Promise<Record<string, number>> {
   const t0 = performance.now();
@@ -125,76 +144,145 @@ async function timeShare(step: () => void): Promise<Record<string, number>> {
   return out;
 }
 
+/** Trains and samples one size on the live backend `info`. */
+async function benchSize(info: PolicyBackendInfo, name: string, seconds: number, peak: number): Promise<PolicyBenchRow> {
+  const partial = BENCH_SIZES[name];
+  if (!partial) throw new RangeError(`Expected size to be one of ${Object.keys(BENCH_SIZES).join(', ')} (got ${JSON.stringify(name)})`);
+  const cfg = resolveConfig({ ...partial, maxSeqLen: 256 });
+  const model = await buildModel(info, cfg, 0);
+  const trainer = new Trainer(model, { lr: 1e-4 });
+  let x = 12345;
+  const seqs = Array.from({ length: TRAIN_BATCH }, () =>
+    Array.from({ length: TRAIN_SEQ }, () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % cfg.vocabSize),
+  );
+  const batch = packBatch(seqs);
+  trainer.sftStep(batch); // warm-up: XNNPACK operator creation, allocation
+  let steps = 0;
+  const start = performance.now();
+  while (steps < 2 || performance.now() - start < seconds * 1000) {
+    trainer.sftStep(batch);
+    steps++;
+  }
+  const stepMs = (performance.now() - start) / steps;
+  const tokens = TRAIN_BATCH * (TRAIN_SEQ - 1);
+  const trainTokPerSec = (tokens * 1000) / stepMs;
+  const gflops = (trainFlopsPerToken(cfg, TRAIN_SEQ - 1) * trainTokPerSec) / 1e9;
+  // Kernel-level profiling exists for TensorFlow.js only; libtorch's step is one addon call.
+  const share = model instanceof TorchModel ? {} : await timeShare(() => void trainer.sftStep(batch));
+
+  const prompts = seqs.slice(0, SAMPLE_BATCH).map((s) => s.slice(0, SAMPLE_PROMPT));
+  const gen = (n: number) =>
+    model instanceof TorchModel ? model.generate(prompts, { maxNewTokens: n, seed: 1 }) : generate(model as Transformer, prompts, { maxNewTokens: n, seed: 1 });
+  await gen(4); // warm-up
+  const s0 = performance.now();
+  const out = await gen(SAMPLE_NEW);
+  const sampled = out.tokens.reduce((n, t) => n + t.length, 0);
+  const sampleTokPerSec = (sampled * 1000) / (performance.now() - s0);
+  trainer.dispose();
+  model.dispose();
+  return {
+    name,
+    params: countParams(cfg),
+    config: {
+      vocabSize: cfg.vocabSize, hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, numHeads: cfg.numHeads,
+      numKvHeads: cfg.numKvHeads, headDim: cfg.headDim, intermediateSize: cfg.intermediateSize,
+    },
+    batch: [TRAIN_BATCH, TRAIN_SEQ - 1],
+    trainTokPerSec,
+    sampleTokPerSec,
+    gflops,
+    fractionOfPeak: gflops / peak,
+    timeShare: share,
+  };
+}
+
+async function describeBackend(info: PolicyBackendInfo): Promise<Pick<PolicyBenchResult, 'backend' | 'variant' | 'threads' | 'device' | 'blas' | 'blasThreads'>> {
+  const base = { backend: info.backend, variant: info.variant, threads: info.threads };
+  if (info.backend !== 'torch') return base;
+  const { torchStatus } = await import('../src/policy/torch/native.ts');
+  const st = torchStatus();
+  return { ...base, device: info.device ?? 'cpu', ...(st.blas ? { blas: st.blas } : {}), ...(st.blasThreads ? { blasThreads: st.blasThreads } : {}) };
+}
+
 /** Runs the bench; see the module comment. */
 export async function runPolicyBench(opts: PolicyBenchOptions = {}): Promise<PolicyBenchResult> {
-  const log = opts.log ?? (() => {});
-  const info = await initBackend(opts.backend ?? 'wasm', opts.threads === undefined ? {} : { threads: opts.threads });
-  log(`backend ${info.variant}`);
-  const load0 = loadavg()[0]!;
-  const peakBefore = measurePeakGflops();
-  log(`peak matmul ${peakBefore.toFixed(1)} GFLOP/s (load average ${load0.toFixed(2)})`);
-  const seconds = opts.seconds ?? 3;
-  const rows: PolicyBenchRow[] = [];
-  for (const name of opts.sizes ?? Object.keys(BENCH_SIZES)) {
-    const partial = BENCH_SIZES[name];
-    if (!partial) throw new RangeError(`Expected size to be one of ${Object.keys(BENCH_SIZES).join(', ')} (got ${JSON.stringify(name)})`);
-    const cfg = resolveConfig({ ...partial, maxSeqLen: 256 });
-    const model = new Transformer(cfg, 0);
-    const trainer = new Trainer(model, { lr: 1e-4 });
-    let x = 12345;
-    const seqs = Array.from({ length: TRAIN_BATCH }, () =>
-      Array.from({ length: TRAIN_SEQ }, () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % cfg.vocabSize),
-    );
-    const batch = packBatch(seqs);
-    trainer.sftStep(batch); // warm-up: XNNPACK operator creation, allocation
-    let steps = 0;
-    const start = performance.now();
-    while (steps < 2 || performance.now() - start < seconds * 1000) {
-      trainer.sftStep(batch);
-      steps++;
-    }
-    const stepMs = (performance.now() - start) / steps;
-    const tokens = TRAIN_BATCH * (TRAIN_SEQ - 1);
-    const trainTokPerSec = (tokens * 1000) / stepMs;
-    const gflops = (trainFlopsPerToken(cfg, TRAIN_SEQ - 1) * trainTokPerSec) / 1e9;
-    const share = await timeShare(() => void trainer.sftStep(batch));
+  const [r] = (await runPolicyBenches([opts.backend ?? 'wasm'], opts)).runs;
+  return r!;
+}
 
-    const prompts = seqs.slice(0, SAMPLE_BATCH).map((s) => s.slice(0, SAMPLE_PROMPT));
-    await generate(model, prompts, { maxNewTokens: 4, seed: 1 }); // warm-up
-    const s0 = performance.now();
-    const out = await generate(model, prompts, { maxNewTokens: SAMPLE_NEW, seed: 1 });
-    const sampled = out.tokens.reduce((n, t) => n + t.length, 0);
-    const sampleTokPerSec = (sampled * 1000) / (performance.now() - s0);
-    const row: PolicyBenchRow = {
-      name,
-      params: countParams(cfg),
-      config: {
-        vocabSize: cfg.vocabSize, hiddenSize: cfg.hiddenSize, numLayers: cfg.numLayers, numHeads: cfg.numHeads,
-        numKvHeads: cfg.numKvHeads, headDim: cfg.headDim, intermediateSize: cfg.intermediateSize,
-      },
-      batch: [TRAIN_BATCH, TRAIN_SEQ - 1],
-      trainTokPerSec,
-      sampleTokPerSec,
-      gflops,
-      fractionOfPeak: gflops / peakBefore,
-      timeShare: share,
-    };
-    rows.push(row);
-    log(`${name}: ${(row.params / 1e6).toFixed(2)}M params, train ${trainTokPerSec.toFixed(0)} tok/s (${gflops.toFixed(1)} GFLOP/s), sample ${sampleTokPerSec.toFixed(0)} tok/s`);
-    trainer.dispose();
-    model.dispose();
+export interface PolicyBenchComparison {
+  runs: PolicyBenchResult[];
+  /** Per size: each backend's figures over the last backend's (e.g. torch / wasm). */
+  ratios: Array<{ name: string; backend: string; over: string; train: number; sample: number }>;
+}
+
+/**
+ * Runs the sizes on several backends in one process, alternating backends per size (so load
+ * drift hits all of them alike), each beside its own matmul peak.
+ */
+export async function runPolicyBenches(backends: BackendName[], opts: Omit<PolicyBenchOptions, 'backend'> = {}): Promise<PolicyBenchComparison> {
+  const log = opts.log ?? (() => {});
+  const seconds = opts.seconds ?? 3;
+  const sizes = opts.sizes ?? Object.keys(BENCH_SIZES);
+  const infos: PolicyBackendInfo[] = [];
+  for (const b of backends) {
+    infos.push(await initBackend(b, { ...(opts.threads === undefined ? {} : { threads: opts.threads }), ...(b === 'torch' && opts.device ? { device: opts.device } : {}) }));
+    log(`backend ${infos.at(-1)!.variant}, ${infos.at(-1)!.threads} thread(s)`);
   }
-  const peakAfter = measurePeakGflops();
-  const peakGflops = Math.max(peakBefore, peakAfter);
-  for (const row of rows) row.fractionOfPeak = row.gflops / peakGflops;
-  log(`peak matmul after the sizes ${peakAfter.toFixed(1)} GFLOP/s`);
-  return { backend: info.backend, variant: info.variant, threads: info.threads, peakGflops, loadAvg: [load0, loadavg()[0]!], rows };
+  const load0 = loadavg()[0]!;
+  const peaks: number[] = [];
+  for (const info of infos) {
+    // tfjs backends share one global: re-select this one before measuring it.
+    if (info.backend !== 'torch') await initBackend(info.backend);
+    peaks.push(await peakOf(info));
+    log(`${info.backend}: peak matmul ${peaks.at(-1)!.toFixed(1)} GFLOP/s (load average ${load0.toFixed(2)})`);
+  }
+  const rows: PolicyBenchRow[][] = infos.map(() => []);
+  for (const name of sizes) {
+    for (let i = 0; i < infos.length; i++) {
+      const info = infos[i]!;
+      if (info.backend !== 'torch') await initBackend(info.backend);
+      const row = await benchSize(info, name, seconds, peaks[i]!);
+      rows[i]!.push(row);
+      log(`${info.backend} ${name}: ${(row.params / 1e6).toFixed(2)}M params, train ${row.trainTokPerSec.toFixed(0)} tok/s (${row.gflops.toFixed(1)} GFLOP/s), sample ${row.sampleTokPerSec.toFixed(0)} tok/s`);
+    }
+  }
+  const runs: PolicyBenchResult[] = [];
+  for (let i = 0; i < infos.length; i++) {
+    const info = infos[i]!;
+    if (info.backend !== 'torch') await initBackend(info.backend);
+    const after = await peakOf(info);
+    const peakGflops = Math.max(peaks[i]!, after);
+    log(`${info.backend}: peak matmul after the sizes ${after.toFixed(1)} GFLOP/s`);
+    for (const row of rows[i]!) row.fractionOfPeak = row.gflops / peakGflops;
+    runs.push({ ...(await describeBackend(info)), peakGflops, loadAvg: [load0, loadavg()[0]!], rows: rows[i]! });
+  }
+  const ratios: PolicyBenchComparison['ratios'] = [];
+  const base = runs.at(-1)!;
+  for (const run of runs.slice(0, -1)) {
+    run.rows.forEach((row, j) => {
+      const b = base.rows[j]!;
+      ratios.push({ name: row.name, backend: run.backend, over: base.backend, train: row.trainTokPerSec / b.trainTokPerSec, sample: row.sampleTokPerSec / b.sampleTokPerSec });
+    });
+  }
+  return { runs, ratios };
+}
+
+/** Side-by-side table of a multi-backend run. */
+export function formatPolicyComparison(c: PolicyBenchComparison): string {
+  const parts = c.runs.map(formatPolicyBench);
+  if (c.ratios.length > 0) {
+    parts.push(['side by side (same process, sizes alternating between backends):', 'size     backend   train ×   sample ×']
+      .concat(c.ratios.map((r) => `${r.name.padEnd(8)} ${`${r.backend}/${r.over}`.padEnd(10)} ${r.train.toFixed(2).padStart(6)} ${r.sample.toFixed(2).padStart(9)}`))
+      .join('\n'));
+  }
+  return parts.join('\n\n');
 }
 
 /** Human-readable table of a result. */
 export function formatPolicyBench(r: PolicyBenchResult): string {
   const lines = [
-    `backend ${r.backend} (${r.variant}), reference matmul peak ${r.peakGflops.toFixed(1)} GFLOP/s, load average ${r.loadAvg[0].toFixed(1)} → ${r.loadAvg[1].toFixed(1)}`,
+    `backend ${r.backend} (${r.variant}), ${r.threads} thread(s)${r.blasThreads ? `, ${r.blas} pool ${r.blasThreads}` : ''}, reference matmul peak ${r.peakGflops.toFixed(1)} GFLOP/s, load average ${r.loadAvg[0].toFixed(1)} → ${r.loadAvg[1].toFixed(1)}`,
     '',
     'size     params   train tok/s   GFLOP/s   % of peak   sample tok/s',
   ];
@@ -205,6 +293,10 @@ export function formatPolicyBench(r: PolicyBenchResult): string {
   }
   lines.push('', `where one training step's time goes (batch ${r.rows[0]?.batch.join(' × ') ?? '-'} tokens):`);
   for (const row of r.rows) {
+    if (Object.keys(row.timeShare).length === 0) {
+      lines.push(`  ${row.name}: (not profiled: one libtorch call per step)`);
+      continue;
+    }
     const parts = Object.entries(row.timeShare)
       .filter(([, v]) => v >= 0.005)
       .sort((a, b) => b[1] - a[1])

@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 
+#include <dlfcn.h>
+
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -160,6 +162,10 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < libs.size(); i++) blas.Set(i, libs[i]);
     o.Set("blasLibraries", blas);
     o.Set("parallelInfo", at::get_parallel_info());
+    // OpenBLAS runs its own thread pool; ask it (via the symbol, no link-time dependency).
+    using GetThreads = int (*)();
+    auto openblasThreads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    o.Set("blasThreads", openblasThreads != nullptr ? openblasThreads() : -1);
     return o;
   });
 }

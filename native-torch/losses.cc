@@ -4,7 +4,7 @@
 namespace cocoda_torch {
 
 at::Tensor K3Kl(const at::Tensor& logp, const at::Tensor& refLogp) {
-  at::Tensor d = refLogp - logp;
+  at::Tensor d = at::clamp(refLogp - logp, -20, 20);  // before the exp: no Inf, no 0·Inf in backward
   return at::clamp(at::exp(d) - d - 1, -10, 10);
 }
 

@@ -14,6 +14,7 @@ struct LossOptions {
   double clipLow = 0.2, clipHigh = 0.2;
   double dualClip = 0;  // > 1 enables the dual clip
   double klCoef = 0.01;
+  double temperature = 1;  // GRPO: log-probs under softmax(logits / T), the rollouts' distribution
 };
 
 at::Tensor K3Kl(const at::Tensor& logp, const at::Tensor& refLogp);

@@ -180,7 +180,8 @@ at::Tensor Model::Forward(const at::Tensor& ids, const ForwardOptions& opts) con
   }
   if (opts.cache) opts.cache->length = Tk;
   if (opts.lastOnly) x = x.view({B, Tq, D}).select(1, Tq - 1);
-  return at::linear(RmsNorm(x, finalNorm_, cfg.eps), head_);
+  at::Tensor hf = RmsNorm(x, finalNorm_, cfg.eps);
+  return opts.withHead ? at::linear(hf, head_) : hf;
 }
 
 at::Tensor TokenLogProbs(const at::Tensor& logits, const at::Tensor& targets) {

@@ -31,6 +31,7 @@ struct ForwardOptions {
   const at::Tensor* keyBias = nullptr;    // float [B, Tk] additive (0 keep, -1e9 drop)
   KvCache* cache = nullptr;               // read the first `length` positions, write Tq more
   bool lastOnly = false;                  // logits of the last position only ([B, V])
+  bool withHead = true;                   // false: final normalised hidden states [·, D]
 };
 
 class Model {

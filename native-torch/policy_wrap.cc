@@ -16,7 +16,7 @@ class TorchPolicy : public Napi::ObjectWrap<TorchPolicy> {
     return DefineClass(env, "TorchPolicy",
                        {InstanceMethod("names", &TorchPolicy::Names), InstanceMethod("setWeights", &TorchPolicy::SetWeights),
                         InstanceMethod("getWeights", &TorchPolicy::GetWeights), InstanceMethod("copyFrom", &TorchPolicy::CopyFrom),
-                        InstanceMethod("logits", &TorchPolicy::Logits), InstanceMethod("cachedLogits", &TorchPolicy::CachedLogits),
+                        InstanceMethod("logits", &TorchPolicy::Logits), InstanceMethod("hiddenStates", &TorchPolicy::HiddenStates), InstanceMethod("cachedLogits", &TorchPolicy::CachedLogits),
                         InstanceMethod("logProbs", &TorchPolicy::LogProbs), InstanceMethod("generate", &TorchPolicy::Generate),
                         InstanceMethod("device", &TorchPolicy::DeviceName), InstanceMethod("dispose", &TorchPolicy::Dispose)});
   }
@@ -113,6 +113,20 @@ class TorchPolicy : public Napi::ObjectWrap<TorchPolicy> {
     return Guard(env, "logits", [&]() -> Napi::Value {
       at::NoGradGuard g;
       return ToFloat32Array(env, m->Forward(IdsTensor(ids.Data(), {B, T}, m->device)));
+    });
+  }
+
+  // (ids Int32Array [B·T], B, T) -> final normalised hidden states Float32Array [B·T·D]
+  Napi::Value HiddenStates(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto m = model(env);
+    auto ids = ArgInt32Array(info, 0, "hiddenStates");
+    const int64_t B = ArgInt(info, 1, "hiddenStates"), T = ArgInt(info, 2, "hiddenStates");
+    return Guard(env, "hiddenStates", [&]() -> Napi::Value {
+      at::NoGradGuard g;
+      ForwardOptions fo;
+      fo.withHead = false;
+      return ToFloat32Array(env, m->Forward(IdsTensor(ids.Data(), {B, T}, m->device), fo));
     });
   }
 
@@ -273,6 +287,7 @@ class TorchTrainer : public Napi::ObjectWrap<TorchTrainer> {
     req.loss.clipHigh = lo[3];
     req.loss.dualClip = lo[4];
     req.loss.klCoef = lo[5];
+    req.loss.temperature = lo.ElementLength() > 6 ? lo[6] : 1.0;
     req.lr = ArgDouble(info, 14, fn);
     req.maxGradNorm = ArgDouble(info, 15, fn);
     StepResult r = Guard(env, "step", [&]() { return trainer_->Step(req); });

@@ -27,7 +27,9 @@ StepResult Trainer::Step(const StepRequest& req) {
     at::Tensor ids = IdsTensor(req.inputs + r0 * C, {n, C}, dev);
     at::Tensor tgt = IdsTensor(req.targets + r0 * C, {n * C}, dev);
     at::Tensor mask = FloatTensor(req.mask + r0 * C, {n, C}, dev);
-    at::Tensor logp = TokenLogProbs(model.Forward(ids), tgt).view({n, C});
+    at::Tensor logits = model.Forward(ids);
+    if (req.grpo && req.loss.temperature != 1) logits = logits / req.loss.temperature;
+    at::Tensor logp = TokenLogProbs(logits, tgt).view({n, C});
     at::Tensor loss;
     const double w = req.weights[mb], cw = req.clipWeights[mb];
     if (!req.grpo) {

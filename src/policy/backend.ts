@@ -8,6 +8,9 @@
  * * `cpu`: the pure-JavaScript reference backend (slow; used for differential tests).
  * * `tensorflow`: `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`, if the user installed
  *   one (never a dependency of cocoda: its install downloads libtensorflow).
+ * * `torch`: not a TensorFlow.js backend but the libtorch addon (`native-torch/`, built with
+ *   cmake-js when libtorch is found), on `device` `cpu` or `cuda[:N]`; see src/policy/torch/.
+ *   It leaves the TensorFlow.js backend alone.
  *
  * The backend is process-global (a TensorFlow.js property); {@link initBackend} is idempotent.
  *
@@ -28,7 +31,7 @@ import { CocodaError, argError } from '../errors.ts';
 import { installFastWasmKernels } from './wasm-kernels.ts';
 
 /** Backends `--backend` accepts. */
-export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow'] as const;
+export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'torch'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendOptions {
@@ -38,6 +41,8 @@ export interface BackendOptions {
    * small models (see README). `1` uses the stock single-threaded SIMD build.
    */
   threads?: number;
+  /** torch only: libtorch device, `cpu` (default) or `cuda` / `cuda:N`. */
+  device?: string;
 }
 
 export interface PolicyBackendInfo {
@@ -49,6 +54,8 @@ export interface PolicyBackendInfo {
   threads: number;
   /** Why a fallback happened, if one did. */
   note?: string;
+  /** torch only: the libtorch device (`cpu`, `cuda:0`, ...). */
+  device?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -220,6 +227,7 @@ async function initTensorflow(): Promise<PolicyBackendInfo> {
  */
 export async function initBackend(name: BackendName | string = 'wasm', opts: BackendOptions = {}): Promise<PolicyBackendInfo> {
   const backend = checkBackendName(name);
+  if (backend === 'torch') return initTorch(opts);
   if (active && active.backend === backend && tf.getBackend() === (backend === 'tensorflow' ? 'tensorflow' : backend)) return active;
   tf.env().set('PROD', true); // silences tfjs' "install tfjs-node" console advice
   if (backend === 'cpu') {
@@ -245,4 +253,90 @@ export async function initBackend(name: BackendName | string = 'wasm', opts: Bac
 /** Info about the live backend, or undefined before {@link initBackend}. */
 export function backendStatus(): PolicyBackendInfo | undefined {
   return active;
+}
+
+/**
+ * Initialises the libtorch backend: loads the addon (lazily, once), sets libtorch's intra-op
+ * threads (default: every core; OpenBLAS sizes its own pool), checks the device exists.
+ * Throws `ERR_POLICY_BACKEND` naming why the addon is not live and the command that enables it,
+ * or `ERR_TORCH_DEVICE` for a device that does not exist; the TensorFlow.js backends are untouched.
+ */
+async function initTorch(opts: BackendOptions): Promise<PolicyBackendInfo> {
+  const { torchAddon, torchStatus } = await import('./torch/native.ts');
+  const addon = torchAddon();
+  const device = opts.device ?? 'cpu';
+  if (typeof device !== 'string') throw argError('type', 'device', 'a string (cpu, cuda or cuda:N)', device);
+  const threads = opts.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw argError('range', 'threads', 'a positive integer', threads);
+  const n = addon.setThreads(threads);
+  addon.matmulPeak(0, device); // throws ERR_TORCH_DEVICE for a device that does not exist
+  const st = torchStatus();
+  const where = device === 'cpu' ? `cpu, ${st.blas}` : device;
+  return { backend: 'torch', variant: `libtorch ${st.torchVersion} (${where})`, threads: n, device };
+}
+
+/** One policy backend as `cocoda info` and `--backend` see it. */
+export interface BackendAvailability {
+  name: BackendName;
+  /** It can run here now. */
+  live: boolean;
+  /** What runs or why it cannot. */
+  detail: string;
+  /** The command that enables it, when it is not live. */
+  enable?: string;
+}
+
+/**
+ * Which policy backends are live here, fastest first. The order is measured, not guessed: on
+ * this repository's bench (README "Planner policy"), libtorch on the CPU with an optimised BLAS
+ * (OpenBLAS, MKL, BLIS) trains several times faster than WASM, while libtorch on the reference
+ * BLAS is slower than WASM; a CUDA device is ranked first; the pure-JS `cpu` backend last.
+ *
+ * @example
+ * ```ts
+ * const [best] = (await policyBackends()).filter((b) => b.live); // e.g. { name: 'torch', ... }
+ * ```
+ */
+export async function policyBackends(): Promise<Array<BackendAvailability & { device?: string }>> {
+  const { torchStatus } = await import('./torch/native.ts');
+  const t = torchStatus();
+  const fastBlas = t.blas === 'OpenBLAS' || t.blas === 'MKL' || t.blas === 'BLIS';
+  const torchDetail = t.live ? `libtorch ${t.torchVersion}, ${t.blas} (${(t.blasLibraries ?? []).join(', ') || 'no BLAS library mapped'}), ${t.cudaDevices ?? 0} CUDA device(s)` : t.reason;
+  const torch: BackendAvailability & { device?: string } = { name: 'torch', live: t.live, detail: torchDetail, ...(t.enable ? { enable: t.enable } : {}) };
+  let tfNode = false;
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      require.resolve(pkg);
+      tfNode = true;
+    } catch {
+      /* not installed */
+    }
+  }
+  const tensorflow: BackendAvailability = tfNode
+    ? { name: 'tensorflow', live: true, detail: '@tensorflow/tfjs-node(-gpu) installed' }
+    : { name: 'tensorflow', live: false, detail: 'neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu is installed (never a cocoda dependency)', enable: 'npm install @tensorflow/tfjs-node' };
+  const wasm: BackendAvailability = { name: 'wasm', live: true, detail: '@tensorflow/tfjs-backend-wasm (XNNPACK, SIMD)' };
+  const cpu: BackendAvailability = { name: 'cpu', live: true, detail: 'pure-JavaScript reference backend' };
+  const order: Array<BackendAvailability & { device?: string }> = [];
+  if (t.live && (t.cudaDevices ?? 0) > 0) order.push({ ...torch, device: 'cuda' });
+  else if (t.live && fastBlas) order.push({ ...torch, device: 'cpu' });
+  order.push(tensorflow, wasm);
+  if (!(t.live && (fastBlas || (t.cudaDevices ?? 0) > 0))) order.push(t.live ? { ...torch, device: 'cpu' } : torch);
+  order.push(cpu);
+  return order;
+}
+
+/**
+ * The fastest live backend (what `cocoda train` / `npm start` default to): see
+ * {@link policyBackends}. Returns the name and, for torch, the device.
+ *
+ * @example
+ * ```ts
+ * const { backend, device } = await fastestBackend(); // { backend: 'torch', device: 'cpu' } here
+ * const policy = await createPolicy({ backend, device });
+ * ```
+ */
+export async function fastestBackend(): Promise<{ backend: BackendName; device?: string }> {
+  const best = (await policyBackends()).find((b) => b.live)!;
+  return best.device ? { backend: best.name, device: best.device } : { backend: best.name };
 }

@@ -22,8 +22,7 @@ import path from 'node:path';
 import { CocodaError } from '../errors.ts';
 import { type BackendName, initBackend } from './backend.ts';
 import { type PolicyConfig, type WeightSpec, resolveConfig, weightSpecs } from './config.ts';
-import { Transformer } from './model.ts';
-import { Policy } from './policy.ts';
+import { Policy, buildModel } from './policy.ts';
 import { encodeSafetensors, readSafetensors, toFloat32 } from './safetensors.ts';
 import { writeFileAtomic } from '../library/snapshot/index.ts';
 import { tokenizerFromJSON } from './tokenizer.ts';
@@ -102,7 +101,7 @@ export function decodeWeights(config: PolicyConfig, buf: Uint8Array, source = WE
 /** Saves weights, tokenizer and config into `dir` (created if needed). */
 export async function savePolicy(policy: Policy, dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
-  const weights = await policy.model.readWeights();
+  const weights = await policy.readWeights();
   writeFileAtomic(path.join(dir, WEIGHTS_FILE), encodeWeights(policy.config, weights));
   if (policy.tokenizer) writeFileAtomic(path.join(dir, TOKENIZER_FILE), Buffer.from(JSON.stringify(policy.tokenizer.toJSON())));
   const meta = { format: 'cocoda-policy', version: 1, config: policy.config, tokenizer: policy.tokenizer ? TOKENIZER_FILE : null };
@@ -112,6 +111,8 @@ export async function savePolicy(policy: Policy, dir: string): Promise<void> {
 export interface LoadPolicyOptions {
   backend?: BackendName;
   threads?: number;
+  /** `torch` only: libtorch device (`cpu`, `cuda`, `cuda:N`). */
+  device?: string;
 }
 
 /** Loads a policy saved by {@link savePolicy}. */
@@ -137,11 +138,14 @@ export async function loadPolicy(dir: string, opts: LoadPolicyOptions = {}): Pro
   if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
     throw new CocodaError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize}`, 'ERR_POLICY_CORRUPT');
   }
-  const backend = await initBackend(opts.backend ?? 'wasm', opts.threads === undefined ? {} : { threads: opts.threads });
-  return new Policy(new Transformer(config, weights), backend, tokenizer);
+  const backend = await initBackend(opts.backend ?? 'wasm', {
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+    ...(opts.device === undefined ? {} : { device: opts.device }),
+  });
+  return new Policy(await buildModel(backend, config, weights), backend, tokenizer);
 }
 
 /** Replaces `policy`'s weights from a safetensors file checked against its config. */
 export async function loadWeightsInto(policy: Policy, file: string): Promise<void> {
-  policy.model.assignWeights(decodeWeights(policy.config, await fs.readFile(file), file));
+  policy.assignWeights(decodeWeights(policy.config, await fs.readFile(file), file));
 }

@@ -12,7 +12,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { argError } from '../errors.ts';
+import { CocodaError, argError } from '../errors.ts';
 import { type BackendName, type PolicyBackendInfo, initBackend } from './backend.ts';
 import { type TokenBatch, checkTokenBatch, packBatch } from './batch.ts';
 import { type PolicyConfig, countParams, resolveConfig } from './config.ts';
@@ -21,14 +21,17 @@ import { Transformer } from './model.ts';
 import { type GenerateOptions, type GenerateResult, generate } from './sampling.ts';
 import type { PolicyTokenizer } from './tokenizer.ts';
 import { Trainer, type TrainerOptions } from './trainer.ts';
+import type { TorchModel } from './torch/model.ts';
 
 export interface CreatePolicyOptions {
   /** Model sizes; missing fields take {@link DEFAULT_CONFIG} values. */
   config?: Partial<PolicyConfig>;
-  /** TensorFlow.js backend (default `wasm`). */
+  /** Backend (default `wasm`): a TensorFlow.js backend, or `torch` (the libtorch addon). */
   backend?: BackendName;
-  /** WASM threads (see {@link initBackend}). */
+  /** WASM threads, or libtorch intra-op threads for `torch` (see {@link initBackend}). */
   threads?: number;
+  /** `torch` only: libtorch device, `cpu` (default), `cuda` or `cuda:N`. */
+  device?: string;
   /** Seed of the weight initialisation (default 0). */
   seed?: number;
   /** Tokenizer saved with the model; its vocabulary size must fit `config.vocabSize`. */
@@ -41,15 +44,40 @@ export interface CreatePolicyOptions {
  */
 export class Policy {
   readonly config: PolicyConfig;
-  readonly model: Transformer;
   readonly backend: PolicyBackendInfo;
   tokenizer: PolicyTokenizer | undefined;
+  readonly #tf: Transformer | undefined;
+  /** The libtorch model when `backend.backend === 'torch'`, else undefined. */
+  readonly torchModel: TorchModel | undefined;
 
-  constructor(model: Transformer, backend: PolicyBackendInfo, tokenizer?: PolicyTokenizer) {
+  constructor(model: Transformer | TorchModel, backend: PolicyBackendInfo, tokenizer?: PolicyTokenizer) {
     this.config = model.config;
-    this.model = model;
+    if (model instanceof Transformer) this.#tf = model;
+    else this.torchModel = model;
     this.backend = backend;
     this.tokenizer = tokenizer;
+  }
+
+  /**
+   * The TensorFlow.js transformer of a `wasm` / `cpu` / `tensorflow` policy. A `torch` policy has
+   * none (its weights live in libtorch): this throws `ERR_POLICY_BACKEND` there — use the
+   * policy's own methods, which work on every backend.
+   */
+  get model(): Transformer {
+    if (!this.#tf) {
+      throw new CocodaError('this policy runs on the torch backend and has no TensorFlow.js model; use the Policy methods (generate, logProbs, embed, readWeights, ...)', 'ERR_POLICY_BACKEND');
+    }
+    return this.#tf;
+  }
+
+  /** Every weight in host memory (TS layout: `[in, out]` for projections), by Hugging Face name. */
+  async readWeights(): Promise<Map<string, Float32Array>> {
+    return (this.torchModel ?? this.model).readWeights();
+  }
+
+  /** Overwrites every weight (TS layout); the map must hold every weight of the config. */
+  assignWeights(weights: Map<string, Float32Array>): void {
+    (this.torchModel ?? this.model).assignWeights(weights);
   }
 
   /** Number of parameters. */
@@ -62,7 +90,9 @@ export class Policy {
    * different lengths. Seeded runs are reproducible.
    */
   async generate(prompts: number[][], opts: GenerateOptions = {}): Promise<GenerateResult> {
-    return generate(this.model, prompts, { ...opts, tokenizer: opts.tokenizer ?? this.tokenizer });
+    const o = { ...opts, tokenizer: opts.tokenizer ?? this.tokenizer };
+    if (this.torchModel) return this.torchModel.generate(prompts, o);
+    return generate(this.model, prompts, o);
   }
 
   /**
@@ -81,7 +111,11 @@ export class Policy {
     const batch = asRows ? packBatch(seqs as number[][], masks) : (seqs as TokenBatch);
     checkTokenBatch(batch, this.config.vocabSize, this.config.maxSeqLen);
     const { batchSize: B, seqLen: T } = batch;
-    const out = new Float32Array(B * T);
+    let out: Float32Array = new Float32Array(B * T);
+    if (this.torchModel) {
+      if (!(temperature > 0) || !Number.isFinite(temperature)) throw argError('range', 'temperature', 'a positive finite number', temperature);
+      out = this.torchModel.logProbs(batch, temperature);
+    } else {
     const lp = tf.tidy(() => {
       const ids = tf.tensor2d(batch.tokens, [B, T], 'int32');
       const inputs = tf.slice(ids, [0, 0], [B, T - 1]) as tf.Tensor2D;
@@ -91,6 +125,7 @@ export class Policy {
     const vals = lp.dataSync();
     lp.dispose();
     for (let b = 0; b < B; b++) out.set(vals.subarray(b * (T - 1), (b + 1) * (T - 1)), b * T + 1);
+    }
     if (!asRows) return out;
     const rows = seqs as number[][];
     return rows.map((s, b) =>
@@ -124,9 +159,13 @@ export class Policy {
       const T = Math.max(...chunk.map((s) => s.length));
       const ids = new Int32Array(chunk.length * T);
       chunk.forEach((s, b) => ids.set(s, b * T));
-      const h = tf.tidy(() => this.model.hiddenStates(tf.tensor2d(ids, [chunk.length, T], 'int32')));
-      const vals = h.dataSync() as Float32Array;
-      h.dispose();
+      let vals: Float32Array;
+      if (this.torchModel) vals = this.torchModel.hiddenStates(ids, chunk.length, T);
+      else {
+        const h = tf.tidy(() => this.model.hiddenStates(tf.tensor2d(ids, [chunk.length, T], 'int32')));
+        vals = h.dataSync() as Float32Array;
+        h.dispose();
+      }
       chunk.forEach((s, b) => {
         const e = new Float32Array(D);
         for (let t = 0; t < s.length; t++) for (let d = 0; d < D; d++) e[d]! += vals[(b * T + t) * D + d]!;
@@ -142,6 +181,12 @@ export class Policy {
 
   /** A copy with its own weights (e.g. the frozen reference π_ref for the KL term). */
   async clone(): Promise<Policy> {
+    if (this.torchModel) {
+      const { TorchModel } = await import('./torch/model.ts');
+      const copy = new TorchModel(this.config, 0, this.torchModel.device);
+      copy.copyFrom(this.torchModel);
+      return new Policy(copy, this.backend, this.tokenizer);
+    }
     const weights = await this.model.readWeights();
     return new Policy(new Transformer(this.config, weights), this.backend, this.tokenizer);
   }
@@ -149,7 +194,8 @@ export class Policy {
   /** Copies the weights of `other` (same config) into this policy. */
   async copyWeightsFrom(other: Policy): Promise<void> {
     if (JSON.stringify(other.config) !== JSON.stringify(this.config)) throw argError('range', 'other', 'a policy with the same config');
-    this.model.assignWeights(await other.model.readWeights());
+    if (this.torchModel && other.torchModel && this.torchModel.device === other.torchModel.device) this.torchModel.copyFrom(other.torchModel);
+    else this.assignWeights(await other.readWeights());
   }
 
   /**
@@ -163,7 +209,7 @@ export class Policy {
 
   /** Frees the weights. */
   dispose(): void {
-    this.model.dispose();
+    (this.torchModel ?? this.model).dispose();
   }
 }
 
@@ -180,8 +226,19 @@ export async function createPolicy(opts: CreatePolicyOptions = {}): Promise<Poli
   if (opts.tokenizer && opts.tokenizer.vocabSize > config.vocabSize) {
     throw argError('range', 'config.vocabSize', `at least the tokenizer's vocabulary size (${opts.tokenizer.vocabSize})`, config.vocabSize);
   }
-  const backend = await initBackend(opts.backend ?? 'wasm', opts.threads === undefined ? {} : { threads: opts.threads });
-  return new Policy(new Transformer(config, opts.seed ?? 0), backend, opts.tokenizer);
+  const backend = await initBackend(opts.backend ?? 'wasm', {
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+    ...(opts.device === undefined ? {} : { device: opts.device }),
+  });
+  if (opts.device !== undefined && backend.backend !== 'torch') throw argError('range', 'device', 'used with backend "torch"', opts.device);
+  return new Policy(await buildModel(backend, config, opts.seed ?? 0), backend, opts.tokenizer);
+}
+
+/** The model of a backend: a libtorch model for `torch`, the TensorFlow.js transformer otherwise. */
+export async function buildModel(backend: PolicyBackendInfo, config: PolicyConfig, init: number | Map<string, Float32Array>): Promise<Transformer | TorchModel> {
+  if (backend.backend !== 'torch') return new Transformer(config, init);
+  const { TorchModel } = await import('./torch/model.ts');
+  return new TorchModel(config, init, backend.device ?? 'cpu');
 }
 
 /**
@@ -195,5 +252,5 @@ export async function createPolicy(opts: CreatePolicyOptions = {}): Promise<Poli
  * ```
  */
 export function createTrainer(policy: Policy, opts: TrainerOptions = {}): Trainer {
-  return new Trainer(policy.model, opts);
+  return new Trainer(policy.torchModel ?? policy.model, opts);
 }

@@ -25,6 +25,7 @@ import { argError } from '../errors.ts';
 import { type KvCache, type Transformer, disposeCache } from './model.ts';
 import { Rng } from './rng.ts';
 import type { PolicyTokenizer } from './tokenizer.ts';
+import type { PolicyConfig } from './config.ts';
 
 export interface GenerateOptions {
   /** Upper bound on generated tokens per row (default 64; capped by `maxSeqLen − prompt`). */
@@ -180,9 +181,23 @@ export function compactCache(cache: KvCache, keep: number[], kvHeads: number): K
   return out;
 }
 
-/** Batched generation; see the module comment. */
-export async function generate(model: Transformer, prompts: number[][], opts: GenerateOptions = {}): Promise<GenerateResult> {
-  const cfg = model.config;
+/** Validated arguments of a generation (shared by every backend's sampler). */
+export interface GenerateArgs {
+  temperature: number;
+  topP: number;
+  tokenizer: PolicyTokenizer | undefined;
+  stopStrings: string[];
+  eosIds: Set<number>;
+  stops: number[][];
+  /** Longest prompt. */
+  Lmax: number;
+  /** Tokens to generate per row (capped by maxSeqLen − Lmax). */
+  maxNew: number;
+  seed: number;
+}
+
+/** Checks prompts and options of {@link generate} against `cfg`; throws naming the field. */
+export function checkGenerateArgs(cfg: PolicyConfig, prompts: number[][], opts: GenerateOptions): GenerateArgs {
   const V = cfg.vocabSize;
   if (!Array.isArray(prompts) || prompts.length === 0) throw argError('range', 'prompts', 'a non-empty array of token arrays', prompts);
   prompts.forEach((p, i) => {
@@ -198,12 +213,20 @@ export async function generate(model: Transformer, prompts: number[][], opts: Ge
   if (stopStrings.length > 0 && !tokenizer) throw argError('range', 'stopStrings', 'used with a tokenizer');
   const eosIds = new Set(opts.eosId === undefined ? (tokenizer ? [tokenizer.eosId] : []) : Array.isArray(opts.eosId) ? opts.eosId : [opts.eosId]);
   const stops = (opts.stop ?? []).filter((s) => s.length > 0);
-  const B = prompts.length;
   const Lmax = Math.max(...prompts.map((p) => p.length));
   const room = cfg.maxSeqLen - Lmax;
   if (room < 1) throw argError('range', 'prompts', `shorter than maxSeqLen (${cfg.maxSeqLen})`, Lmax);
   const maxNew = Math.min(opts.maxNewTokens ?? 64, room);
   if (!Number.isInteger(maxNew) || maxNew < 0) throw argError('range', 'maxNewTokens', 'a non-negative integer', opts.maxNewTokens);
+  return { temperature, topP, tokenizer, stopStrings, eosIds, stops, Lmax, maxNew, seed: opts.seed ?? 0 };
+}
+
+/** Batched generation; see the module comment. */
+export async function generate(model: Transformer, prompts: number[][], opts: GenerateOptions = {}): Promise<GenerateResult> {
+  const cfg = model.config;
+  const V = cfg.vocabSize;
+  const { temperature, topP, tokenizer, stopStrings, eosIds, stops, Lmax, maxNew } = checkGenerateArgs(cfg, prompts, opts);
+  const B = prompts.length;
 
   const seed = opts.seed ?? 0;
   const rngs = prompts.map((_, i) => new Rng(rowSeed(seed, i)));

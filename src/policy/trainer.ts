@@ -18,7 +18,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { argError } from '../errors.ts';
 import { type GrpoBatch, type TokenBatch, checkGrpoBatch, checkTokenBatch } from './batch.ts';
 import { type AggregationMode, AGGREGATION_MODES, aggregateLoss, grpoLoss, tokenLogProbs } from './losses.ts';
-import type { Transformer } from './model.ts';
+import { Transformer } from './model.ts';
+import { TorchModel } from './torch/model.ts';
+import type { NativeTorchTrainer } from './torch/native.ts';
 import { AdamW, type AdamWState, globalNorm, learningRate } from './optimizer.ts';
 
 export interface TrainerOptions {
@@ -134,11 +136,15 @@ function microWeight(mode: AggregationMode, mask: Float32Array | Uint8Array, T: 
 export class Trainer {
   readonly options: Required<Omit<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'microBatchSize'>> &
     Pick<TrainerOptions, 'totalSteps' | 'dualClip' | 'clipHigh' | 'microBatchSize'>;
-  private readonly model: Transformer;
-  private readonly optimizer: AdamW;
+  private readonly model: Transformer | TorchModel;
+  /** AdamW of a TensorFlow.js model. */
+  private readonly optimizer: AdamW | undefined;
+  /** AdamW state of a libtorch model (in the addon), and its update count. */
+  private readonly native: NativeTorchTrainer | undefined;
+  private nativeUpdates = 0;
   private skippedSteps = 0;
 
-  constructor(model: Transformer, opts: TrainerOptions = {}) {
+  constructor(model: Transformer | TorchModel, opts: TrainerOptions = {}) {
     this.model = model;
     this.options = {
       lr: opts.lr ?? 1e-3,
@@ -168,16 +174,24 @@ export class Trainer {
     if (o.microBatchSize !== undefined && !(Number.isInteger(o.microBatchSize) && o.microBatchSize > 0)) {
       throw argError('range', 'microBatchSize', 'a positive integer', o.microBatchSize);
     }
-    this.optimizer = new AdamW(
-      model.variables(),
-      model.specs.map((s) => s.decay),
-      { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay },
-    );
+    if (model instanceof Transformer) {
+      this.optimizer = new AdamW(
+        model.variables(),
+        model.specs.map((s) => s.decay),
+        { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay },
+      );
+    } else {
+      // Same checks as the TS AdamW, then the state lives in libtorch next to the weights.
+      for (const [k, x] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) if (!(x >= 0 && x < 1)) throw argError('range', k, 'in [0, 1)', x);
+      if (!(o.eps > 0)) throw argError('range', 'eps', 'positive', o.eps);
+      if (!(o.weightDecay >= 0)) throw argError('range', 'weightDecay', 'non-negative', o.weightDecay);
+      this.native = TorchModel.createNativeTrainer(model, o.beta1, o.beta2, o.eps, o.weightDecay);
+    }
   }
 
   /** Optimizer updates applied so far. */
   get step(): number {
-    return this.optimizer.t;
+    return this.optimizer ? this.optimizer.t : this.nativeUpdates;
   }
 
   /** Steps skipped for a non-finite loss or gradient. */
@@ -187,7 +201,7 @@ export class Trainer {
 
   /** Learning rate the next update will use. */
   nextLr(): number {
-    return learningRate(this.optimizer.t + 1, this.options);
+    return learningRate(this.step + 1, this.options);
   }
 
   /**
@@ -195,6 +209,7 @@ export class Trainer {
    */
   sftStep(batch: TokenBatch): StepReport {
     checkTokenBatch(batch, this.model.config.vocabSize, this.model.config.maxSeqLen);
+    if (this.native) return this.torchStep('sft', batch);
     const mode = this.options.aggregation;
     return this.runStep('sft', batch, (s) => {
       const logp = this.logp(s);
@@ -209,6 +224,7 @@ export class Trainer {
    */
   grpoStep(batch: GrpoBatch): StepReport {
     checkGrpoBatch(batch, this.model.config.vocabSize, this.model.config.maxSeqLen);
+    if (this.native) return this.torchStep('grpo', batch);
     const o = this.options;
     const T = batch.seqLen;
     const perSeqAdv = batch.advantages.length === batch.batchSize;
@@ -242,7 +258,7 @@ export class Trainer {
   /** Log-probs `[rows, cols]` of the shifted targets under the current weights (differentiable). */
   private logp(s: Shifted, temperature = 1): tf.Tensor2D {
     const ids = tf.tensor2d(s.inputs, [s.rows, s.cols], 'int32');
-    const { logits } = this.model.run(ids, { training: true });
+    const { logits } = (this.model as Transformer).run(ids, { training: true });
     return tf.reshape(tokenLogProbs(logits, tf.tensor1d(s.targets, 'int32'), temperature), [s.rows, s.cols]) as tf.Tensor2D;
   }
 
@@ -255,7 +271,8 @@ export class Trainer {
     const B = batch.batchSize;
     const T = batch.seqLen;
     const micro = Math.min(this.options.microBatchSize ?? B, B);
-    const vars = this.model.variables();
+    const vars = (this.model as Transformer).variables();
+    const optimizer = this.optimizer!;
     let acc: tf.Tensor[] | undefined;
     let loss = 0;
     let tokens = 0;
@@ -288,7 +305,7 @@ export class Trainer {
     }
     const grads = acc!;
     const gradNorm = globalNorm(grads);
-    const report: StepReport = { kind, step: this.optimizer.t, loss, gradNorm, lr: 0, tokens, ms: 0, ...extras };
+    const report: StepReport = { kind, step: optimizer.t, loss, gradNorm, lr: 0, tokens, ms: 0, ...extras };
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       tf.dispose(grads);
       this.skippedSteps += 1;
@@ -296,23 +313,93 @@ export class Trainer {
       report.ms = performance.now() - start;
       return report;
     }
-    const lr = learningRate(this.optimizer.t + 1, this.options);
+    const lr = learningRate(optimizer.t + 1, this.options);
     const scale = gradNorm > this.options.maxGradNorm ? this.options.maxGradNorm / (gradNorm + 1e-6) : 1;
-    this.optimizer.apply(grads, lr, scale);
+    optimizer.apply(grads, lr, scale);
     tf.dispose(grads);
-    report.step = this.optimizer.t;
+    report.step = optimizer.t;
     report.lr = lr;
     report.ms = performance.now() - start;
     return report;
   }
 
   /**
-   * Optimizer state for a checkpoint: AdamW moments (in the order of the model's weight specs),
-   * the update count and the skipped-step count. Restore with {@link importState}; a trainer
-   * restored into the same weights continues exactly as if it had never stopped.
+   * The same step on a libtorch model, in one addon call: the batch is shifted and the
+   * micro-batch weights computed here exactly as for TensorFlow.js; forward, backward (autograd),
+   * clipping and AdamW run in libtorch with the formulas of losses.ts / optimizer.ts.
+   */
+  private torchStep(kind: 'sft' | 'grpo', batch: TokenBatch | GrpoBatch): StepReport {
+    const start = performance.now();
+    const o = this.options;
+    const B = batch.batchSize;
+    const T = batch.seqLen;
+    const grpo = kind === 'grpo';
+    if (grpo) {
+      // The checks clippedSurrogate makes on the TS backends.
+      const hi = o.clipHigh ?? o.clipLow;
+      if (!(o.clipLow >= 0 && o.clipLow < 1)) throw argError('range', 'clipLow', 'in [0, 1)', o.clipLow);
+      if (!(hi >= 0)) throw argError('range', 'clipHigh', 'non-negative', hi);
+      if (o.dualClip !== undefined && !(o.dualClip > 1)) throw argError('range', 'dualClip', 'greater than 1', o.dualClip);
+    }
+    const micro = Math.min(o.microBatchSize ?? B, B);
+    const starts: number[] = [];
+    const weights: number[] = [];
+    const clipWeights: number[] = [];
+    for (let r0 = 0; r0 < B; r0 += micro) {
+      const r1 = Math.min(B, r0 + micro);
+      starts.push(r0);
+      weights.push(micro === B ? 1 : microWeight(o.aggregation, batch.lossMask, T, r0, r1, B));
+      clipWeights.push(micro === B ? 1 : microWeight('token-mean', batch.lossMask, T, r0, r1, B));
+    }
+    starts.push(B);
+    const s = shift(batch, 0, B);
+    let tokens = 0;
+    for (const x of s.mask) tokens += x;
+    const g = batch as GrpoBatch;
+    const perSeq = grpo && g.advantages.length === B;
+    const mode = ['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum-norm', 'seq-mean-token-sum-norm'][AGGREGATION_MODES.indexOf(o.aggregation)]!;
+    const lossOptions = Float64Array.of(
+      ['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum-norm'].indexOf(mode),
+      o.maxLen,
+      o.clipLow,
+      o.clipHigh ?? o.clipLow,
+      o.dualClip ?? 0,
+      o.klCoef,
+      grpo ? o.temperature : 1,
+    );
+    const lr = learningRate(this.nativeUpdates + 1, o);
+    const r = this.native!.step(
+      grpo, B, T - 1, s.inputs, s.targets, s.mask,
+      grpo ? (perSeq ? Float32Array.from(g.advantages) : shiftFloat(g.advantages, T, 0, B)) : null,
+      perSeq,
+      grpo ? shiftFloat(g.oldLogProbs, T, 0, B) : null,
+      grpo && g.refLogProbs ? shiftFloat(g.refLogProbs, T, 0, B) : null,
+      Float64Array.from(starts), Float64Array.from(weights), Float64Array.from(clipWeights), lossOptions, lr, o.maxGradNorm,
+    );
+    const [loss, gradNorm, applied, pgLoss, kl, clipFrac, updates] = r as unknown as number[];
+    this.nativeUpdates = updates!;
+    const report: StepReport = { kind, step: this.nativeUpdates, loss: loss!, gradNorm: gradNorm!, lr: 0, tokens, ms: 0, ...(grpo ? { pgLoss, kl, clipFrac } : {}) };
+    if (!applied) {
+      this.skippedSteps += 1;
+      report.skipped = `non-finite ${!Number.isFinite(loss) ? `loss (${loss})` : `gradient norm (${gradNorm})`}: step skipped, weights untouched`;
+    } else report.lr = lr;
+    report.ms = performance.now() - start;
+    return report;
+  }
+
+  /**
+   * Optimizer state for a checkpoint: AdamW moments (in the order of the model's weight specs,
+   * TS layout, so a state saved on one backend restores on the other), the update count and the
+   * skipped-step count. Restore with {@link importState}; a trainer restored into the same weights
+   * continues exactly as if it had never stopped.
    */
   async exportState(): Promise<TrainerState> {
-    return { ...(await this.optimizer.exportState()), skipped: this.skippedSteps, names: this.model.specs.map((s) => s.name) };
+    const names = this.model.specs.map((s) => s.name);
+    if (this.native) {
+      const st = this.native.exportState();
+      return { t: this.nativeUpdates, m: st.m, v: st.v, skipped: this.skippedSteps, names };
+    }
+    return { ...(await this.optimizer!.exportState()), skipped: this.skippedSteps, names };
   }
 
   /** Restores {@link exportState}'s output (same model config); throws naming the mismatch. */
@@ -321,12 +408,24 @@ export class Trainer {
     if (!Array.isArray(state?.names) || state.names.length !== names.length || state.names.some((n, i) => n !== names[i])) {
       throw argError('range', 'state.names', `the weight names of this model (${names.length})`, state?.names?.length);
     }
-    this.optimizer.importState(state);
+    if (this.native) {
+      if (!Number.isInteger(state?.t) || state.t < 0) throw argError('range', 'state.t', 'a non-negative integer', state?.t);
+      const sizes = this.model.specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
+      for (const [name, arr] of [['m', state.m], ['v', state.v]] as const) {
+        if (!Array.isArray(arr) || arr.length !== sizes.length) throw argError('range', `state.${name}`, `${sizes.length} moment arrays`, arr?.length);
+        arr.forEach((a, i) => {
+          if (!(a instanceof Float32Array) || a.length !== sizes[i]) throw argError('range', `state.${name}[${i}]`, `a Float32Array of ${sizes[i]} values`, a?.length);
+        });
+      }
+      this.native.importState(state.t, state.m, state.v);
+      this.nativeUpdates = state.t;
+    } else this.optimizer!.importState(state);
     this.skippedSteps = Number.isInteger(state.skipped) && state.skipped >= 0 ? state.skipped : 0;
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    this.optimizer?.dispose();
+    this.native?.dispose();
   }
 }
 
