@@ -242,7 +242,7 @@ class TorchTrainer : public Napi::ObjectWrap<TorchTrainer> {
 
   // (grpo, rows, cols, inputs, targets, mask, advantages | null, advPerSeq, oldLogp | null,
   //  refLogp | null, microStarts F64, weights F64, clipWeights F64, lossOptions F64, lr, maxGradNorm)
-  // -> Float64Array [loss, gradNorm, applied, pgLoss, kl, clipFrac, updates]
+  // -> Float64Array [loss, gradNorm, applied, pgLoss, kl, clipFrac, updates, msForward, msBackward, msOptimizer]
   Napi::Value StepJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!trainer_) Throw(env, "ERR_TORCH_DISPOSED", "the torch trainer was disposed");
@@ -291,7 +291,7 @@ class TorchTrainer : public Napi::ObjectWrap<TorchTrainer> {
     req.lr = ArgDouble(info, 14, fn);
     req.maxGradNorm = ArgDouble(info, 15, fn);
     StepResult r = Guard(env, "step", [&]() { return trainer_->Step(req); });
-    Napi::Float64Array out = Napi::Float64Array::New(env, 7);
+    Napi::Float64Array out = Napi::Float64Array::New(env, 10);
     out[0] = r.loss;
     out[1] = r.gradNorm;
     out[2] = r.applied ? 1 : 0;
@@ -299,6 +299,9 @@ class TorchTrainer : public Napi::ObjectWrap<TorchTrainer> {
     out[4] = r.kl;
     out[5] = r.clipFrac;
     out[6] = static_cast<double>(trainer_->t);
+    out[7] = r.msForward;
+    out[8] = r.msBackward;
+    out[9] = r.msOptimizer;
     return out;
   }
 

@@ -3,9 +3,16 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include <chrono>
 #include <cmath>
 
 namespace cocoda_torch {
+
+namespace {
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
 
 Trainer::Trainer(std::shared_ptr<Model> model, double beta1, double beta2, double eps, double weightDecay)
     : model_(std::move(model)), b1_(beta1), b2_(beta2), eps_(eps), wd_(weightDecay) {
@@ -24,6 +31,7 @@ StepResult Trainer::Step(const StepRequest& req) {
   StepResult r;
   for (size_t mb = 0; mb + 1 < req.microStarts.size(); mb++) {
     const int64_t r0 = req.microStarts[mb], r1 = req.microStarts[mb + 1], n = r1 - r0;
+    auto t0 = std::chrono::steady_clock::now();
     at::Tensor ids = IdsTensor(req.inputs + r0 * C, {n, C}, dev);
     at::Tensor tgt = IdsTensor(req.targets + r0 * C, {n * C}, dev);
     at::Tensor mask = FloatTensor(req.mask + r0 * C, {n, C}, dev);
@@ -46,8 +54,13 @@ StepResult Trainer::Step(const StepRequest& req) {
     }
     at::Tensor weighted = loss * w;
     r.loss += weighted.item<double>();
+    r.msForward += MsSince(t0);
+    auto t1 = std::chrono::steady_clock::now();
     weighted.backward();
+    if (dev.is_cuda()) (void)model.params[0].grad().sum().item<float>();  // wait for the kernels
+    r.msBackward += MsSince(t1);
   }
+  auto t2 = std::chrono::steady_clock::now();
   double sq = 0;
   {
     at::NoGradGuard g;
@@ -61,11 +74,14 @@ StepResult Trainer::Step(const StepRequest& req) {
   r.gradNorm = std::sqrt(sq);
   if (!std::isfinite(r.loss) || !std::isfinite(r.gradNorm)) {
     for (auto& p : model.params) p.mutable_grad() = at::Tensor();
+    r.msOptimizer = MsSince(t2);
     return r;
   }
   const double scale = r.gradNorm > req.maxGradNorm ? req.maxGradNorm / (r.gradNorm + 1e-6) : 1.0;
   Apply(req.lr, scale);
   for (auto& p : model.params) p.mutable_grad() = at::Tensor();
+  if (dev.is_cuda()) (void)model.params[0].sum().item<float>();
+  r.msOptimizer = MsSince(t2);
   r.applied = true;
   return r;
 }

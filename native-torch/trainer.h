@@ -29,6 +29,8 @@ struct StepRequest {
 struct StepResult {
   double loss = 0, gradNorm = 0, pgLoss = 0, kl = 0, clipFrac = 0;
   bool applied = false;
+  // Wall time of the phases (ms): forward + loss, backward, norm + AdamW ("where the time goes").
+  double msForward = 0, msBackward = 0, msOptimizer = 0;
 };
 
 class Trainer {

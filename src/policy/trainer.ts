@@ -79,6 +79,8 @@ export interface StepReport {
   pgLoss?: number;
   kl?: number;
   clipFrac?: number;
+  /** torch backend: wall time (ms) of forward + loss, backward, and gradient norm + AdamW inside libtorch. */
+  phases?: { forwardMs: number; backwardMs: number; optimizerMs: number };
 }
 
 interface Shifted {
@@ -376,9 +378,13 @@ export class Trainer {
       grpo && g.refLogProbs ? shiftFloat(g.refLogProbs, T, 0, B) : null,
       Float64Array.from(starts), Float64Array.from(weights), Float64Array.from(clipWeights), lossOptions, lr, o.maxGradNorm,
     );
-    const [loss, gradNorm, applied, pgLoss, kl, clipFrac, updates] = r as unknown as number[];
+    const [loss, gradNorm, applied, pgLoss, kl, clipFrac, updates, forwardMs, backwardMs, optimizerMs] = r as unknown as number[];
     this.nativeUpdates = updates!;
-    const report: StepReport = { kind, step: this.nativeUpdates, loss: loss!, gradNorm: gradNorm!, lr: 0, tokens, ms: 0, ...(grpo ? { pgLoss, kl, clipFrac } : {}) };
+    const report: StepReport = {
+      kind, step: this.nativeUpdates, loss: loss!, gradNorm: gradNorm!, lr: 0, tokens, ms: 0,
+      ...(grpo ? { pgLoss, kl, clipFrac } : {}),
+      phases: { forwardMs: forwardMs!, backwardMs: backwardMs!, optimizerMs: optimizerMs! },
+    };
     if (!applied) {
       this.skippedSteps += 1;
       report.skipped = `non-finite ${!Number.isFinite(loss) ? `loss (${loss})` : `gradient norm (${gradNorm})`}: step skipped, weights untouched`;

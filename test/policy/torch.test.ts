@@ -5,9 +5,10 @@
  * vectors, cross-backend checkpoints, and the bad-input cases of issue 14.
  *
  * Skipped where the torch addon is not built (see `cocoda info`); CI sets COCODA_EXPECT_TORCH=1,
- * which turns "not built" into a failure.
+ * which turns "not built" into a failure. COCODA_TORCH_DEVICE=cuda (scripts/gpu-check.sh) puts every
+ * torch policy on the GPU.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,8 @@ import { classifyBlas, torchAddon, torchStatus } from '../../src/policy/torch/na
 import { tinyConfig } from './helpers.ts';
 
 const status = torchStatus();
+/** scripts/gpu-check.sh runs this file with COCODA_TORCH_DEVICE=cuda. */
+const DEVICE = process.env.COCODA_TORCH_DEVICE ?? 'cpu';
 const live = status.live;
 
 /** max |a − b| / max |b| */
@@ -63,7 +66,7 @@ describe('torch backend status', () => {
     expect(list.map((b) => b.name).sort()).toEqual(['cpu', 'tensorflow', 'torch', 'wasm']);
     const fastest = await fastestBackend();
     expect(list.find((b) => b.live)!.name).toBe(fastest.backend);
-    if (live && (status.blas === 'OpenBLAS' || status.blas === 'MKL' || status.blas === 'BLIS')) expect(fastest).toEqual({ backend: 'torch', device: 'cpu' });
+    if (live && (status.cudaDevices ?? 0) === 0 && (status.blas === 'OpenBLAS' || status.blas === 'MKL' || status.blas === 'BLIS')) expect(fastest).toEqual({ backend: 'torch', device: 'cpu' });
     if (!live) expect(fastest.backend).not.toBe('torch');
   });
 });
@@ -75,7 +78,7 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
 
   const pair = async (config: Partial<PolicyConfig>, seed: number): Promise<[Policy, Policy]> => [
     await createPolicy({ config, seed, backend: 'wasm' }),
-    await createPolicy({ config, seed, backend: 'torch', threads: 1 }),
+    await createPolicy({ config, seed, backend: 'torch', device: DEVICE, threads: 1 }),
   ];
   const tfLogits = (p: Policy, ids: Int32Array, B: number, T: number): Float32Array =>
     tf.tidy(() => p.model.run(tf.tensor2d(ids, [B, T], 'int32')).logits.dataSync() as Float32Array);
@@ -98,7 +101,7 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
   }
 
   it('KV-cached continuation = full pass, and sampled log-probs = logProbs of prompt + completion', async () => {
-    const t = await createPolicy({ config: tinyConfig(true, { maxSeqLen: 32 }), seed: 4, backend: 'torch' });
+    const t = await createPolicy({ config: tinyConfig(true, { maxSeqLen: 32 }), seed: 4, backend: 'torch', device: DEVICE });
     const ids = Int32Array.from(randomSeqs(3, 12, 13, 5).flat());
     const full = t.torchModel!.logits(ids, 3, 12);
     const cached = t.torchModel!.cachedLogits(ids, 3, 12, 4);
@@ -190,7 +193,7 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
   }, 60_000);
 
   it('the sampler draws from softmax(logits / T) restricted to the nucleus (distribution test)', async () => {
-    const t = await createPolicy({ config: tinyConfig(true, { maxSeqLen: 8, initStd: 0.5 }), seed: 2, backend: 'torch' });
+    const t = await createPolicy({ config: tinyConfig(true, { maxSeqLen: 8, initStd: 0.5 }), seed: 2, backend: 'torch', device: DEVICE });
     const prompt = [1, 2, 3];
     const logits = t.torchModel!.logits(Int32Array.from(prompt), 1, 3).subarray(2 * 13, 3 * 13);
     const N = 4000;
@@ -232,7 +235,7 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
     try {
       for (const tie of [true, false]) {
         const config = tinyConfig(tie, { maxSeqLen: 16 });
-        const t = await createPolicy({ config, seed: 13, backend: 'torch' });
+        const t = await createPolicy({ config, seed: 13, backend: 'torch', device: DEVICE });
         const tr = createTrainer(t, { lr: 1e-2 });
         tr.sftStep(packBatch(randomSeqs(2, 8, 13, 1))); // move off the shared initialisation
         await t.save(path.join(dir, `t${tie}`));
@@ -240,8 +243,9 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
         const ids = Int32Array.from(randomSeqs(2, 8, 13, 2).flat());
         expect(relErr(tfLogits(w, ids, 2, 8), t.torchModel!.logits(ids, 2, 8))).toBeLessThan(1e-5);
         await w.save(path.join(dir, `w${tie}`));
-        const t2 = await loadPolicy(path.join(dir, `w${tie}`), { backend: 'torch' });
+        const t2 = await loadPolicy(path.join(dir, `w${tie}`), { backend: 'torch', device: DEVICE });
         expect(t2.backend.backend).toBe('torch');
+      expect(t2.torchModel!.device).toBe(DEVICE === 'cuda' ? 'cuda:0' : DEVICE);
         expect(relErr(t2.torchModel!.logits(ids, 2, 8), tfLogits(w, ids, 2, 8))).toBeLessThan(1e-5);
         for (const p of [t, w, t2]) p.dispose();
         tr.dispose();
@@ -292,7 +296,7 @@ describe.skipIf(!live)('torch backend behaviour', () => {
 
   it('skips a NaN step leaving weights untouched, and micro-batches add up to the full batch', async () => {
     const config = tinyConfig(true, { maxSeqLen: 16 });
-    const p = await createPolicy({ config, seed: 1, backend: 'torch' });
+    const p = await createPolicy({ config, seed: 1, backend: 'torch', device: DEVICE });
     const tr = createTrainer(p);
     const batch = packBatch(randomSeqs(4, 6, 13, 3));
     const before = await p.readWeights();
@@ -329,7 +333,7 @@ describe.skipIf(!live)('torch backend behaviour', () => {
     try {
       const w = await createPolicy({ config: tinyConfig(true, { maxSeqLen: 16, hiddenSize: 24 }), backend: 'wasm' });
       await w.save(dir);
-      const t = await createPolicy({ config: cfg, backend: 'torch' });
+      const t = await createPolicy({ config: cfg, backend: 'torch', device: DEVICE });
       const before = await t.readWeights();
       await expect(loadWeightsInto(t, path.join(dir, 'model.safetensors'))).rejects.toMatchObject({ code: 'ERR_POLICY_WEIGHTS_MISMATCH' });
       const after = await t.readWeights();
@@ -352,7 +356,7 @@ describe.skipIf(!live)('torch backend behaviour', () => {
   it('embeds on torch like on wasm', async () => {
     const config = tinyConfig(false, { maxSeqLen: 16 });
     const w = await createPolicy({ config, seed: 6, backend: 'wasm' });
-    const t = await createPolicy({ config, seed: 6, backend: 'torch' });
+    const t = await createPolicy({ config, seed: 6, backend: 'torch', device: DEVICE });
     const seqs = [[1, 2, 3], [4, 5, 6, 7, 8]];
     const ew = w.embed(seqs);
     const et = t.embed(seqs);
@@ -362,4 +366,3 @@ describe.skipIf(!live)('torch backend behaviour', () => {
   });
 });
 
-afterAll(() => {});
