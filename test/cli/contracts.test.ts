@@ -123,7 +123,7 @@ describe('cocoda policy bench', () => {
     const b = await cocoda(['policy', 'bench', '--backend', 'gpu9000', '--json']);
     expect(b.code).toBe(1);
     expect(b.stdout).toBe('');
-    expect(b.stderr).toMatch(/"backend" to be one of wasm, cpu, tensorflow \(got "gpu9000"\)/);
+    expect(b.stderr).toMatch(/"backend" to be one of wasm, cpu, tensorflow, torch \(got "gpu9000"\)/);
     const s = await cocoda(['policy', 'bench', '--sizes', 'huge']);
     expect(s.code).toBe(1);
     expect(s.stderr).toMatch(/"--sizes" to be names from small, medium, large \(got "huge"\)/);

@@ -6,9 +6,9 @@ import { CocodaError } from '../../src/errors.ts';
 // Runs in its own process (vitest forks): the threaded WASM module is process-global.
 describe('backends', () => {
   it('rejects unknown names listing the valid ones', async () => {
-    expect(BACKEND_NAMES).toEqual(['wasm', 'cpu', 'tensorflow']);
-    expect(() => checkBackendName('webgl')).toThrow('Expected "backend" to be one of wasm, cpu, tensorflow (got "webgl")');
-    await expect(initBackend('gpu')).rejects.toThrow(/one of wasm, cpu, tensorflow/);
+    expect(BACKEND_NAMES).toEqual(['wasm', 'cpu', 'tensorflow', 'torch']);
+    expect(() => checkBackendName('webgl')).toThrow('Expected "backend" to be one of wasm, cpu, tensorflow, torch (got "webgl")');
+    await expect(initBackend('gpu')).rejects.toThrow(/one of wasm, cpu, tensorflow, torch/);
   });
 
   it('tensorflow without tfjs-node installed fails with a clear message', async () => {
