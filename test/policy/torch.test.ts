@@ -120,16 +120,21 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
     t.dispose();
   });
 
+  // AdamW's first step maps each gradient element g to lr·g/(|g| + ε̂): an element whose gradient
+  // is at the level of float rounding (≈1e-9 here, e.g. up_proj columns behind a silu(gate) ≈ 0)
+  // gets an update that differs across backends by its own size. ε = 1e-6 keeps such elements out
+  // of the comparison; at the default ε = 1e-8 the measured update error is ≤ 3e-4, all of it from
+  // them (docs/policy-torch.md). Loss, gradient norm and loss parts are compared as they are.
   for (const tie of [true, false]) {
-    it(`one SFT step and one GRPO step give the same loss and weight update (${tie ? 'tied' : 'untied'})`, async () => {
-      const config = tinyConfig(tie, { maxSeqLen: 16 });
-      const [w, t] = await pair(config, 5);
-      const opts = { lr: 1e-2, dualClip: 3, klCoef: 0.1, temperature: 0.9, maxLen: 12, microBatchSize: 2 } as const;
-      const seqs = randomSeqs(3, 8, 13, 21);
-      const masks = seqs.map((s, i) => s.map((_, j) => (j >= 2 + i ? 1 : 0)));
-      for (const aggregation of ['token-mean', 'seq-mean-token-sum-norm'] as const) {
-        const tw = createTrainer(w, { ...opts, aggregation });
-        const tt = createTrainer(t, { ...opts, aggregation });
+    for (const aggregation of ['token-mean', 'seq-mean-token-sum-norm'] as const) {
+      it(`one SFT step and one GRPO step give the same loss and weight update (${tie ? 'tied' : 'untied'}, ${aggregation})`, async () => {
+        const config = tinyConfig(tie, { maxSeqLen: 16 });
+        const [w, t] = await pair(config, 5);
+        const opts = { lr: 1e-2, eps: 1e-6, dualClip: 3, klCoef: 0.1, temperature: 0.9, maxLen: 12, microBatchSize: 2, aggregation } as const;
+        const seqs = randomSeqs(3, 8, 13, 21);
+        const masks = seqs.map((s, i) => s.map((_, j) => (j >= 2 + i ? 1 : 0)));
+        const tw = createTrainer(w, opts);
+        const tt = createTrainer(t, opts);
         const check = async (step: (tr: typeof tw) => ReturnType<typeof tw.sftStep>) => {
           const w0 = await w.readWeights();
           const t0 = await t.readWeights();
@@ -166,10 +171,10 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
         await check((tr) => tr.grpoStep(g));
         tw.dispose();
         tt.dispose();
-      }
-      w.dispose();
-      t.dispose();
-    }, 60_000);
+        w.dispose();
+        t.dispose();
+      }, 60_000);
+    }
   }
 
   it('samples the same tokens as the TS sampler for the same seed (temperature, top-p, greedy, stops)', async () => {
