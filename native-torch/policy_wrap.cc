@@ -222,7 +222,8 @@ class TorchTrainer : public Napi::ObjectWrap<TorchTrainer> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "TorchTrainer",
-                       {InstanceMethod("step", &TorchTrainer::StepJs), InstanceMethod("dispose", &TorchTrainer::Dispose)});
+                       {InstanceMethod("step", &TorchTrainer::StepJs), InstanceMethod("exportState", &TorchTrainer::ExportState),
+                        InstanceMethod("importState", &TorchTrainer::ImportState), InstanceMethod("dispose", &TorchTrainer::Dispose)});
   }
 
   // (policy, beta1, beta2, eps, weightDecay)
@@ -303,6 +304,57 @@ class TorchTrainer : public Napi::ObjectWrap<TorchTrainer> {
     out[8] = r.msBackward;
     out[9] = r.msOptimizer;
     return out;
+  }
+
+  // -> { m: Float32Array[], v: Float32Array[] } per named weight, TS layout ([in, out] for linear).
+  Napi::Value ExportState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!trainer_) Throw(env, "ERR_TORCH_DISPOSED", "the torch trainer was disposed");
+    return Guard(env, "exportState", [&]() -> Napi::Value {
+      Napi::Object out = Napi::Object::New(env);
+      const auto& names = trainer_->model().names;
+      for (bool second : {false, true}) {
+        auto views = trainer_->MomentViews(second);
+        Napi::Array arr = Napi::Array::New(env, views.size());
+        for (size_t i = 0; i < views.size(); i++) arr.Set(i, ToFloat32Array(env, names[i].linear ? views[i].t() : views[i]));
+        out.Set(second ? "v" : "m", arr);
+      }
+      return out;
+    });
+  }
+
+  // (t, m: Float32Array[], v: Float32Array[]) in exportState's layout; sizes checked by the TS layer.
+  Napi::Value ImportState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!trainer_) Throw(env, "ERR_TORCH_DISPOSED", "the torch trainer was disposed");
+    const int64_t t = ArgInt(info, 0, "importState");
+    const auto& names = trainer_->model().names;
+    for (size_t k = 1; k <= 2; k++) {
+      if (info.Length() <= k || !info[k].IsArray() || info[k].As<Napi::Array>().Length() != names.size()) {
+        Throw(env, "ERR_NATIVE_ARG", "importState: argument " + std::to_string(k) + " must be an array of " + std::to_string(names.size()) + " Float32Arrays");
+      }
+    }
+    Guard(env, "importState", [&]() {
+      at::NoGradGuard g;
+      for (size_t k = 1; k <= 2; k++) {
+        Napi::Array arr = info[k].As<Napi::Array>();
+        auto views = trainer_->MomentViews(k == 2);
+        for (size_t i = 0; i < views.size(); i++) {
+          Napi::Value v = arr.Get(i);
+          if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+              static_cast<int64_t>(v.As<Napi::Float32Array>().ElementLength()) != views[i].numel()) {
+            Throw(env, "ERR_NATIVE_ARG", "importState: moment of " + names[i].name + " must be a Float32Array of " + std::to_string(views[i].numel()) + " values");
+          }
+          auto data = v.As<Napi::Float32Array>();
+          at::Tensor host = names[i].linear ? at::from_blob(data.Data(), {views[i].size(1), views[i].size(0)}, at::kFloat).t()
+                                            : at::from_blob(data.Data(), views[i].sizes(), at::kFloat);
+          views[i].copy_(host);
+        }
+      }
+      trainer_->t = t;
+      return 0;
+    });
+    return env.Undefined();
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {

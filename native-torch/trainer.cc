@@ -86,6 +86,16 @@ StepResult Trainer::Step(const StepRequest& req) {
   return r;
 }
 
+std::vector<at::Tensor> Trainer::MomentViews(bool second) const {
+  const auto& moments = second ? v_ : m_;
+  std::vector<at::Tensor> out;
+  for (const auto& w : model_->names) {
+    const at::Tensor& p = moments[w.param];
+    out.push_back(w.rows == p.size(0) && w.rowOffset == 0 ? p : p.narrow(0, w.rowOffset, w.rows));
+  }
+  return out;
+}
+
 void Trainer::Apply(double lr, double gradScale) {
   at::NoGradGuard g;
   t += 1;

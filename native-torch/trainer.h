@@ -37,6 +37,9 @@ class Trainer {
  public:
   Trainer(std::shared_ptr<Model> model, double beta1, double beta2, double eps, double weightDecay);
   StepResult Step(const StepRequest& req);
+  // The first (second) moments of every named weight, as views in the stored layout.
+  std::vector<at::Tensor> MomentViews(bool second) const;
+  const Model& model() const { return *model_; }
   int64_t t = 0;  // updates applied
 
  private:

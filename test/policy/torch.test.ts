@@ -177,6 +177,44 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
     }
   }
 
+  it('optimizer state exported on torch resumes on torch and on wasm (same next update)', async () => {
+    const config = tinyConfig(true, { maxSeqLen: 16 });
+    const opts = { lr: 1e-2, eps: 1e-6, warmupSteps: 2, totalSteps: 10 };
+    const a = await createPolicy({ config, seed: 9, backend: 'torch', device: DEVICE });
+    const ta = createTrainer(a, opts);
+    const batch = packBatch(randomSeqs(3, 8, 13, 4));
+    ta.sftStep(batch);
+    ta.sftStep(batch);
+    const state = await ta.exportState();
+    expect(state.t).toBe(2);
+    expect(state.m).toHaveLength(state.names.length);
+    const weights = await a.readWeights();
+    const b = await createPolicy({ config, seed: 0, backend: 'torch', device: DEVICE });
+    b.assignWeights(weights);
+    const tb = createTrainer(b, opts);
+    tb.importState(state);
+    const w = await createPolicy({ config, seed: 0, backend: 'wasm' });
+    w.assignWeights(weights);
+    const tw = createTrainer(w, opts);
+    tw.importState(state);
+    const ra = ta.sftStep(batch);
+    const rb = tb.sftStep(batch);
+    const rw = tw.sftStep(batch);
+    expect(rb.step).toBe(3);
+    expect(rw.step).toBe(3);
+    expect(rb.lr).toBe(ra.lr);
+    expect(rw.lr).toBe(ra.lr);
+    const [wa, wb, ww] = [await a.readWeights(), await b.readWeights(), await w.readWeights()];
+    for (const [k, v0] of weights) {
+      const da = wa.get(k)!.map((x, i) => x - v0[i]!);
+      expect(relErr(wb.get(k)!.map((x, i) => x - v0[i]!), da)).toBeLessThan(1e-6);
+      expect(relErr(ww.get(k)!.map((x, i) => x - v0[i]!), da)).toBeLessThan(1e-3);
+    }
+    expect(() => tb.importState({ ...state, m: state.m.slice(1) })).toThrow(/state\.m/);
+    for (const x of [ta, tb, tw]) x.dispose();
+    for (const x of [a, b, w]) x.dispose();
+  });
+
   it('samples the same tokens as the TS sampler for the same seed (temperature, top-p, greedy, stops)', async () => {
     const config = { ...BENCH_SIZES.small, maxSeqLen: 64, initStd: 0.1 };
     const [w, t] = await pair(config, 8);
