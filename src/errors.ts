@@ -109,7 +109,10 @@ export const ERRORS = {
   ERR_DATA_MISSING: E('library', 'DepthBench file "<name>" not found; looked in <dirs> (set COCODA_DEPTHBENCH_DIR)'),
   ERR_DATA_INVALID: E('retrieval', '<file>: <record>: <field> is not valid'),
   // policy
-  ERR_POLICY_BACKEND: E('policy', 'The <backend> backend failed to initialise (<reason>)'),
+  ERR_POLICY_BACKEND: E('policy', 'The <backend> backend failed to initialise (<reason>) (torch: … is not available: <why>. Enable it with: <command>)'),
+  ERR_TORCH: E('policy', '<operation>: <libtorch error, first line> (the torch addon)'),
+  ERR_TORCH_DEVICE: E('policy', 'device "<name>" does not exist: this libtorch was built without CUDA | sees no CUDA GPU | (<n> CUDA device(s))'),
+  ERR_TORCH_DISPOSED: E('policy', 'the torch policy|trainer was disposed'),
   ERR_POLICY_NOT_FOUND: E('policy', 'cannot read <dir>/config.json: no such file'),
   ERR_POLICY_CORRUPT: E('policy', '<file> is not a cocoda policy config (format/version)'),
   ERR_POLICY_WEIGHTS_MISMATCH: E('policy', '<file>: missing|unexpected tensor <name> (<config summary>)'),

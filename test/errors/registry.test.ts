@@ -26,7 +26,7 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-const files = ['src', 'native', 'bench', 'workers'].flatMap((d) => sources(path.join(packageRoot, d))).filter((f) => f !== path.join(packageRoot, 'src', 'errors.ts'));
+const files = ['src', 'native', 'native-torch', 'bench', 'workers'].flatMap((d) => sources(path.join(packageRoot, d))).filter((f) => f !== path.join(packageRoot, 'src', 'errors.ts'));
 const used = new Map<string, string>();
 for (const f of files) {
   for (const m of readFileSync(f, 'utf8').matchAll(/(?<![A-Za-z0-9_])ERR_[A-Z0-9_]*[A-Z0-9]/g)) {

@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CocodaError } from '../../errors.ts';
+import { CocodaError, isErrorCode } from '../../errors.ts';
 import { packageRoot } from '../../native/loader.ts';
 
 /** The addon's classes and functions (see native-torch/policy_wrap.cc and addon.cc). */
@@ -157,9 +157,10 @@ function load(): { addon: TorchAddon | null; status: TorchStatus } {
   };
 }
 
+/** The addon calls `new ctor(message, code)`; its codes are registered in src/errors.ts. */
 class NativeTorchError extends CocodaError {
   constructor(message: string, code: string) {
-    super(message, code);
+    super(message, isErrorCode(code) ? code : 'ERR_TORCH');
   }
 }
 
