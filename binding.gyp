@@ -8,7 +8,19 @@
         "<!@(node -p \"require('fs').readdirSync('native').filter(f => f.endsWith('.cc')).sort().map(f => 'native/' + f).join(' ')\")"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NDEBUG"],
+      # The loader checks these against the package and the sources beside it (a stale addon
+      # after a pull falls back to the TypeScript twins with a rebuild hint).
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "COCODA_PACKAGE_VERSION=<!(node -p \"require('./package.json').version\")",
+        "COCODA_SOURCE_HASH=<!(node scripts/native-hash.mjs)"
+      ],
+      # NDEBUG only in Release, so buildInfo().debug is true exactly for `node-gyp rebuild --debug`.
+      "configurations": {
+        "Release": { "defines": ["NDEBUG"] },
+        "Debug": { "defines": ["COCODA_DEBUG_BUILD"] }
+      },
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],

@@ -1,7 +1,20 @@
 // Module entry: per-environment state, the error class hook, and the registry of kernel families.
 #include "registry.h"
 
+#define COCODA_STR_INNER(x) #x
+#define COCODA_STR(x) COCODA_STR_INNER(x)
+#ifndef COCODA_PACKAGE_VERSION
+#define COCODA_PACKAGE_VERSION unknown
+#endif
+#ifndef COCODA_SOURCE_HASH
+#define COCODA_SOURCE_HASH unknown
+#endif
+
 namespace cocoda {
+
+// Bump when the exported entries or their argument conventions change (src/native/loader.ts
+// NATIVE_ABI must match).
+constexpr int kAbiVersion = 2;
 
 std::vector<InitFn>& Registry() {
   static std::vector<InitFn> fns;  // function-local static: safe across translation units
@@ -84,8 +97,12 @@ static Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<EnvState>(new EnvState());
-  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  COCODA_EXPORT(env, exports, "setErrorClass", SetErrorClass);
+  // What the loader checks before using the addon (src/native/loader.ts): the N-API surface
+  // version, the package version and the fingerprint of the sources it was compiled from.
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  exports.Set("packageVersion", Napi::String::New(env, COCODA_STR(COCODA_PACKAGE_VERSION)));
+  exports.Set("sourceHash", Napi::String::New(env, COCODA_STR(COCODA_SOURCE_HASH)));
   for (InitFn fn : Registry()) fn(env, exports);
   return exports;
 }

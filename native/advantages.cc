@@ -95,7 +95,7 @@ Napi::Value GrpoAdvantages(const Napi::CallbackInfo& info) {
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("grpoAdvantages", Napi::Function::New(env, GrpoAdvantages, "grpoAdvantages"));
+  COCODA_EXPORT(env, exports, "grpoAdvantages", GrpoAdvantages);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  COCODA_EXPORT(env, exports, "buildInfo", BuildInfo);
 }
 
 }  // namespace

@@ -184,9 +184,9 @@ Napi::Value Metrics(const Napi::CallbackInfo& info) {
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("dagFindCycle", Napi::Function::New(env, FindCycle, "dagFindCycle"));
-  exports.Set("dagTopoOrder", Napi::Function::New(env, TopoOrder, "dagTopoOrder"));
-  exports.Set("dagMetrics", Napi::Function::New(env, Metrics, "dagMetrics"));
+  COCODA_EXPORT(env, exports, "dagFindCycle", FindCycle);
+  COCODA_EXPORT(env, exports, "dagTopoOrder", TopoOrder);
+  COCODA_EXPORT(env, exports, "dagMetrics", Metrics);
 }
 
 }  // namespace

