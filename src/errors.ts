@@ -95,9 +95,6 @@ export const ERRORS = {
   ERR_NATIVE_ARG: E('native', '<function>: argument <i> must be <type> (or: malformed <what> at <position>)'),
   ERR_NATIVE_MEMORY: E('native', 'native call failed: out of memory for the sizes given'),
   ERR_NATIVE_INTERNAL: E('native', 'native call failed: <C++ exception message>'),
-  ERR_TORCH: E('policy', '<operation>: <the libtorch error, first line>'),
-  ERR_TORCH_DEVICE: E('policy', 'device "<name>" is not cpu, cuda or cuda:N (or: not available)'),
-  ERR_TORCH_DISPOSED: E('policy', 'the torch policy|trainer was disposed'),
   // trajectories (TrajectoryIssue.code, TrajectoryScore.reason)
   ERR_TRAJ_JSON: E('trajectory', '$: not valid JSON at character <n> (<parser message>)'),
   ERR_TRAJ_SHAPE: E('trajectory', '<path>: expected <shape>'),
