@@ -10,6 +10,7 @@
  * | added T     | no T / same T                 | T added / nothing to do              |
  * | added T     | a different T                 | conflict                             |
  * | changed T   | T as in base / as in mine     | T replaced / nothing to do           |
+ * | changed T   | both only added examples      | theirs + mine's new examples         |
  * | changed T   | T changed differently, or gone| conflict                             |
  * | removed T   | T as in base / gone           | T removed / nothing to do            |
  * | removed T   | T changed                     | conflict                             |
@@ -50,6 +51,27 @@ export function sameRecord(a: Readonly<ToolRecord> | undefined, b: Readonly<Tool
   return canonical(a) === canonical(b);
 }
 
+/** Everything but the examples, canonically. */
+function withoutExamples(r: Readonly<ToolRecord>): string {
+  return canonical({ ...r, examples: [] });
+}
+
+/**
+ * When base → theirs and base → mine both changed only the examples, each keeping base's: theirs
+ * with mine's added examples appended (those whose arguments theirs lacks). Else undefined.
+ */
+function mergeExamples(b: Readonly<ToolRecord>, t: Readonly<ToolRecord>, m: Readonly<ToolRecord>): Readonly<ToolRecord> | undefined {
+  const rest = withoutExamples(b);
+  if (withoutExamples(t) !== rest || withoutExamples(m) !== rest) return undefined;
+  const key = (e: { args: unknown[] }) => encodeValue(e.args);
+  const baseKeys = new Set(b.examples.map((e) => `${key(e)}=${encodeValue(e.result)}`));
+  const keeps = (r: Readonly<ToolRecord>) => b.examples.every((e) => r.examples.some((x) => `${key(x)}=${encodeValue(x.result)}` === `${key(e)}=${encodeValue(e.result)}`));
+  if (!keeps(t) || !keeps(m)) return undefined;
+  const theirArgs = new Set(t.examples.map(key));
+  const added = m.examples.filter((e) => !baseKeys.has(`${key(e)}=${encodeValue(e.result)}`) && !theirArgs.has(key(e)));
+  return added.length === 0 ? t : { ...t, examples: [...t.examples, ...added] };
+}
+
 /**
  * Replays `mine`'s changes since `base` onto `theirs` (see the module comment).
  * @example
@@ -72,7 +94,13 @@ export function rebaseChanges(base: ToolDag | undefined, mine: ToolDag, theirs: 
     } else if (!sameRecord(m, b)) {
       if (!t) conflicts.push({ tool: m.name, reason: `"${m.name}" was changed here but removed by the other writer` });
       else if (sameRecord(t, b)) toReplace.push(m);
-      else if (!sameRecord(t, m)) conflicts.push({ tool: m.name, reason: `both changed "${m.name}", differently` });
+      else if (!sameRecord(t, m)) {
+        // Both only added examples (InsertTool MERGEs): keep theirs and append mine's new ones.
+        const merged = mergeExamples(b, t, m);
+        if (merged) {
+          if (merged !== t) toReplace.push(merged);
+        } else conflicts.push({ tool: m.name, reason: `both changed "${m.name}", differently` });
+      }
     }
   }
   if (base) {

@@ -292,3 +292,19 @@ describe('init', () => {
     expect(openLibrary(half).fallbacks).toEqual([]);
   });
 });
+
+describe('rebase of MERGEs', () => {
+  it('both writers appended examples to one tool: theirs kept, mine appended, no conflict', () => {
+    const dir = path.join(root, 'lib');
+    const t = { name: 'inc', signature: '(x: float) -> float', body: 'function inc(x) { return x + 1; }', examples: [{ args: [1], result: 2 }] };
+    const v1 = commitLibrary(dir, initLibrary(dir).dag.add(t)).dag;
+    commitLibrary(dir, v1.replace({ ...t, examples: [...t.examples, { args: [5], result: 6 }] }));
+    const r = commitLibrary(dir, v1.replace({ ...t, examples: [...t.examples, { args: [7], result: 8 }, { args: [5], result: 6 }] }));
+    expect(r.rebased).toBe(true);
+    expect(openLibrary(dir).dag.record('inc')!.examples.map((e) => e.args[0])).toEqual([1, 5, 7]);
+    // a changed body on one side is still a conflict
+    const v = openLibrary(dir).dag;
+    commitLibrary(dir, v.replace({ ...t, examples: [...t.examples, { args: [9], result: 10 }] }));
+    expect(code(() => commitLibrary(dir, v.replace({ ...t, body: 'function inc(x) { return 1 + x; }' })))).toBe('ERR_VERSION_CONFLICT');
+  });
+});
