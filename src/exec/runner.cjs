@@ -612,9 +612,12 @@ function main() {
   }
 
   // Evaluating any script in the context ends with a microtask checkpoint (microtaskMode
-  // 'afterEvaluate'): running this empty one after each call runs the Promise jobs that call queued,
-  // while the watchdog still charges that call, so no job is left to run inside a later call or
-  // program compile (where it could stall or fail a different tool).
+  // 'afterEvaluate'): running this empty one at the end of each batch runs the Promise jobs its
+  // calls queued, under the batch's time limit (watchdog index DRAIN_INDEX), so no job is left to
+  // run inside a later batch or program compile (where it could stall or fail a different tool).
+  // A job cannot change what another call of the batch returns (every intrinsic is frozen; a job
+  // reaches only its own call's objects). If the drain overruns, the host re-runs the batch one
+  // call at a time, which finds the call whose jobs do not finish.
   const DRAIN = new vm.Script('undefined', { filename: 'cocoda-drain.js' });
   function drainMicrotasks() {
     try {
@@ -623,6 +626,9 @@ function main() {
       /* a job's exception is its own (unhandled rejections are ignored) */
     }
   }
+
+  /** Watchdog index while a batch's Promise jobs run (the host maps a timeout there to its batch). */
+  const DRAIN_INDEX = -2;
 
   /** A timeout as the watchdog's Int32 slot holds it: 1 … 2^31-1 ms (never wrapped). */
   function timeoutSlot(ms) {
@@ -646,7 +652,7 @@ function main() {
       Atomics.store(progress, 1, 1);
       Atomics.notify(progress, 1);
       try {
-        drainMicrotasks(); // (empty here: every call drains its own jobs)
+        drainMicrotasks(); // (empty here: every batch drains its own jobs)
         entry = compile(msg.key, msg.source);
       } catch (e) {
         Atomics.store(progress, 1, 0);
@@ -675,13 +681,15 @@ function main() {
       } catch {
         out = FAILED;
       }
-      drainMicrotasks();
       if (typeof out !== 'string') out = FAILED;
       else if (out.length > MAX_OUTCOME_CHARS) {
         out = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_VALUE', message: 'result larger than ' + MAX_OUTCOME_CHARS + ' characters of JSON', tool: String(c[0]) } });
       }
       outcomes[i] = out;
     }
+    Atomics.store(progress, 3, DRAIN_INDEX);
+    Atomics.add(progress, 0, 1);
+    drainMicrotasks();
     Atomics.store(progress, 1, 0);
     process.send({ type: 'done', id: msg.id, outcomes });
   }

@@ -123,7 +123,10 @@ type RunnerReply =
   | { type: 'done'; id: number; outcomes: string[] }
   | { type: 'missing'; id: number }
   | { type: 'compile-error'; id: number; message: string }
-  | { type: 'died'; id: number; timeoutIndex: number; memory: boolean; detail: string };
+  | { type: 'died'; id: number; timeoutIndex: number; memory: boolean; detail: string; drain?: boolean };
+
+/** The watchdog's index while the runner drains a batch's Promise jobs (runner.cjs). */
+const DRAIN_INDEX = -2;
 
 interface Child {
   proc: ChildProcess;
@@ -280,6 +283,10 @@ export class Sandbox {
     }
     if (calls.length === 1) {
       const tool = calls[0]![0];
+      if (reply.drain) {
+        this.#stats.timeouts++;
+        return [failure('ERR_EXEC_TIMEOUT', `tool "${tool}" left Promise jobs that did not finish within ${timeoutMs} ms and was stopped`, tool)];
+      }
       if (reply.memory) {
         this.#stats.memoryKills++;
         return [failure('ERR_EXEC_MEMORY', `tool "${tool}" exceeded the sandbox memory limit (${this.memoryMb} MB) and was stopped`, tool)];
@@ -287,7 +294,8 @@ export class Sandbox {
       this.#stats.crashes++;
       return [failure('ERR_EXEC_CRASH', `tool "${tool}" crashed the sandbox process (${reply.detail})`, tool)];
     }
-    // Unknown culprit (the process ran out of memory mid-batch): isolate it by running singly.
+    // Unknown culprit (the process ran out of memory mid-batch, or the batch's Promise jobs did
+    // not finish): isolate it by running singly (each single-call batch drains its own jobs).
     const res: CallOutcome[] = [];
     for (const c of calls) res.push(...(await this.#batch(program, [c], timeoutMs)));
     return res;
@@ -398,7 +406,8 @@ export class Sandbox {
         const m = /@@cocoda-timeout (\d+) (-?\d+)/.exec(child.stderr);
         const timeoutIndex = m && Number(m[1]) === p.id ? Number(m[2]) : -1;
         const memory = /heap out of memory|Allocation failed|OOM/i.test(child.stderr);
-        p.resolve({ type: 'died', id: p.id, timeoutIndex: m && Number(m[1]) === p.id && timeoutIndex < 0 ? Number.MAX_SAFE_INTEGER : timeoutIndex, memory, detail: `${signal ?? `exit code ${code}`}` });
+        const drain = !!m && Number(m[1]) === p.id && timeoutIndex === DRAIN_INDEX;
+        p.resolve({ type: 'died', id: p.id, timeoutIndex: m && Number(m[1]) === p.id && timeoutIndex < 0 ? Number.MAX_SAFE_INTEGER : timeoutIndex, memory, detail: `${signal ?? `exit code ${code}`}`, drain });
       };
       if (proc.stderr && !proc.stderr.readableEnded) {
         proc.stderr.once('end', finish);

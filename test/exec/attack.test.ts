@@ -150,6 +150,10 @@ describe('sandbox attack suite', () => {
     }
     expect(await call('returns_promise')).toMatchObject({ ok: false, error: { code: 'ERR_EXEC_ASYNC' } });
     await stillWorks();
+    // In a batch, the call whose jobs never finish is found; the others keep their results.
+    const outs = await sb.run(program, [{ tool: 'add', args: [1, 1] }, { tool: 'micro_spin', args: [] }, { tool: 'add', args: [2, 2] }], { timeoutMs: 400 });
+    expect(outs.map((o) => (o.ok ? o.result : o.error!.code))).toEqual([2, 'ERR_EXEC_TIMEOUT', 4]);
+    expect(outs[1]!.error!.message).toMatch(/micro_spin" left Promise jobs that did not finish within 400 ms/);
   });
 
   it('leaves no Promise job behind to stall the next program compile (a different tool)', async () => {
