@@ -23,11 +23,9 @@
  * ```
  */
 import { CocodaError, argError } from '../errors.ts';
-import type { ToolRecord } from '../library/record.ts';
 import { cardL2, cardL3, cardL4 } from '../retrieval/cards.ts';
-import type { CascadeOptions } from '../retrieval/cascade.ts';
+import { defaultLexical, type CascadeOptions } from '../retrieval/cascade.ts';
 import type { Corpus } from '../retrieval/corpus.ts';
-import { LexicalRanker } from '../retrieval/lexical.ts';
 import type { L2Ranker, L3Checker, L3Verdict, L4Reranker, RankContext, Ranked, ResolvedGoal, RunOutcome } from '../retrieval/rankers.ts';
 import { ContractChecker, ExampleReranker } from '../retrieval/stages.ts';
 import { printSignature } from '../types/print.ts';
@@ -51,8 +49,9 @@ function goalText(goal: ResolvedGoal): GoalText {
   return g;
 }
 
+/** The cascade's own embedded L2 (the field-weighted ranker of the graded cascade). */
 function embeddedL2(corpus: Corpus): L2Ranker {
-  return corpus.memoize('l2-bm25', () => new LexicalRanker(corpus.records as ToolRecord[]));
+  return defaultLexical(corpus);
 }
 
 function needCtx(ctx: RankContext | undefined): RankContext {
@@ -243,14 +242,15 @@ export class LlmL4Reranker implements L4Reranker {
 /**
  * Cascade stages for `roles` through `llm` (the rest stay embedded). `embed` replaces L2 by the
  * embedding ranker; with both `l2` and `embed`, the embedding ranker orders the cards the LLM sees.
+ * `maxCards` caps the L2 cards in one prompt (default 64).
  */
-export function llmStages(llm: LlmClient, roles: readonly RetrievalRole[]): CascadeOptions & { stages: Array<{ fallbacks: number }> } {
+export function llmStages(llm: LlmClient, roles: readonly RetrievalRole[], opts: { maxCards?: number } = {}): CascadeOptions & { stages: Array<{ fallbacks: number }> } {
   for (const r of roles) if (!(RETRIEVAL_ROLES as readonly string[]).includes(r)) throw argError('range', 'roles', `names from ${RETRIEVAL_ROLES.join(', ')}`, r);
   const out: CascadeOptions & { stages: Array<{ fallbacks: number }> } = { stages: [] };
   const emb = roles.includes('embed') ? new EmbeddingRanker(llm) : undefined;
   if (emb) out.stages.push(emb);
   if (roles.includes('l2')) {
-    const l2 = new LlmL2Ranker(llm, emb ? { fallback: () => emb } : {});
+    const l2 = new LlmL2Ranker(llm, { ...(emb ? { fallback: () => emb } : {}), ...(opts.maxCards !== undefined ? { maxCards: opts.maxCards } : {}) });
     out.l2 = l2;
     out.stages.push(l2);
   } else if (emb) out.l2 = emb;

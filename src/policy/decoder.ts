@@ -10,8 +10,10 @@
  *    shorter along time (padded keys are masked, rotary positions are each row's own);
  * 3. samples one token for every row (temperature / top-p / per-row seeded generator, exactly as
  *    {@link generate}) and reports it as a {@link DecodeEvent};
- * 4. drops finished and cancelled rows from the cache, and trims leading columns that are
- *    padding for every row.
+ * 4. marks finished and cancelled rows dead: they ride along masked until a quarter of the batch is
+ *    dead (or room is needed), then one compaction drops them all — each compaction copies the
+ *    whole cache, so doing it per finished row would dominate the step; and trims leading columns
+ *    that are padding for every live row.
  *
  * A row's tokens depend only on its prompt, options and seed, not on which rows share its batch
  * (up to float rounding of batched products): request `i` with seed `s` samples like row `i` of
@@ -81,6 +83,8 @@ interface Row {
   /** Additive key mask over the cache columns (0 real, NEG padding). */
   bias: number[];
   cancelled: boolean;
+  /** Finished or cancelled; still occupies its cache row until the next compaction. */
+  dead: boolean;
 }
 
 export interface DecoderOptions {
@@ -123,14 +127,16 @@ export class Decoder {
     return this.#queue.length;
   }
 
-  /** Rows in the running batch. */
+  /** Live rows in the running batch. */
   get running(): number {
-    return this.#rows.length;
+    let n = 0;
+    for (const r of this.#rows) if (!r.dead) n++;
+    return n;
   }
 
   /** No running row and nothing queued. */
   get idle(): boolean {
-    return this.#rows.length === 0 && this.#queue.length === 0;
+    return this.running === 0 && this.#queue.length === 0;
   }
 
   /** Columns of the running KV cache (for tests and metrics). */
@@ -170,6 +176,7 @@ export class Decoder {
       maxNew: Math.min(maxNew, cfg.maxSeqLen - p.length),
       bias: [],
       cancelled: false,
+      dead: false,
     });
     return id;
   }
@@ -182,7 +189,7 @@ export class Decoder {
       return true;
     }
     const row = this.#rows.find((r) => r.id === id);
-    if (!row || row.cancelled) return false;
+    if (!row || row.cancelled || row.dead) return false;
     row.cancelled = true;
     return true;
   }
@@ -205,18 +212,26 @@ export class Decoder {
     const model = this.#model;
     const cfg = model.config;
     const V = cfg.vocabSize;
-    // Cancelled rows leave before any compute.
-    if (this.#rows.some((r) => r.cancelled)) this.#keep(this.#rows.map((r, i) => (r.cancelled ? -1 : i)).filter((i) => i >= 0));
+    // Cancelled rows stop here. Dead rows (finished, cancelled) leave the cache in batches: a
+    // compaction copies the whole cache, so it runs only once a quarter of the rows are dead, when
+    // none is alive, or when queued requests need their room.
+    for (const r of this.#rows) if (r.cancelled) r.dead = true;
+    const dead = this.#rows.reduce((n, r) => n + (r.dead ? 1 : 0), 0);
+    if (dead > 0 && (dead * 4 >= this.#rows.length || dead === this.#rows.length || (this.#queue.length > 0 && this.#rows.length >= this.maxBatch))) {
+      this.#keep(this.#rows.map((r, i) => (r.dead ? -1 : i)).filter((i) => i >= 0));
+    }
 
     // 1. Feed the running rows their last token.
     let oldLogits: Float32Array | undefined;
     if (this.#rows.length > 0) {
       const rows = this.#rows;
-      for (const r of rows) r.bias.push(0);
+      // A dead row rides along masked (its key column is padding) at a frozen position.
+      for (const r of rows) r.bias.push(r.dead ? NEG : 0);
       const past = this.#cache!;
+      const maxPos = cfg.maxSeqLen - 1;
       const out = tf.tidy(() => {
         const res = model.run(tf.tensor2d(rows.map((r) => r.tokens[r.tokens.length - 1]!), [rows.length, 1], 'int32'), {
-          positions: tf.tensor1d(rows.map((r) => r.prompt.length + r.tokens.length - 1), 'int32'),
+          positions: tf.tensor1d(rows.map((r) => Math.min(maxPos, r.prompt.length + r.tokens.length - 1)), 'int32'),
           past,
           keyBias: tf.tensor4d(rows.flatMap((r) => r.bias), [rows.length, 1, 1, past.length + 1]),
           lastOnly: true,
@@ -231,7 +246,7 @@ export class Decoder {
     }
 
     // 2. Admit queued requests.
-    const admitted = this.#queue.splice(0, Math.max(0, this.maxBatch - this.#rows.length));
+    const admitted = this.#queue.splice(0, Math.max(0, this.maxBatch - this.running));
     let newLogits: Float32Array | undefined;
     if (admitted.length > 0) {
       const A = admitted.length;
@@ -267,9 +282,9 @@ export class Decoder {
 
     // 3. Sample one token per row.
     const events: DecodeEvent[] = [];
-    const keep: number[] = [];
     const nOld = this.#rows.length - admitted.length;
     this.#rows.forEach((r, i) => {
+      if (r.dead) return;
       const logits = i < nOld ? oldLogits! : newLogits!;
       const off = (i < nOld ? i : i - nOld) * V;
       const token = sampleRow(logits, off, this.#sampleVocab, r.temperature, r.topP, r.rng, this.#scratch);
@@ -280,13 +295,15 @@ export class Decoder {
       else if (r.stops.some((s) => endsWith(r.tokens, s))) done = 'stop';
       else if (r.stopStrings.length > 0 && r.stopStrings.some((s) => this.#tokenizer!.decode(r.tokens).includes(s))) done = 'stop';
       else if (r.tokens.length >= r.maxNew) done = 'length';
-      if (done) ev.finishReason = done;
-      else keep.push(i);
+      if (done) {
+        ev.finishReason = done;
+        r.dead = true;
+      }
       events.push(ev);
     });
 
-    // 4. Drop finished rows; trim columns that are padding for every row.
-    if (keep.length < this.#rows.length) this.#keep(keep);
+    // 4. Free the cache when no row is alive; trim columns that are padding for every live row.
+    if (this.#rows.length > 0 && this.#rows.every((r) => r.dead)) this.#keep([]);
     this.#trim();
     return events;
   }
@@ -318,6 +335,7 @@ export class Decoder {
     const T = cache.length;
     let minPad = T;
     for (const r of this.#rows) {
+      if (r.dead) continue;
       let p = 0;
       while (p < r.bias.length && r.bias[p] !== 0) p++;
       minPad = Math.min(minPad, p);

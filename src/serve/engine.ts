@@ -74,6 +74,8 @@ export interface EngineStats {
   maxBatchSeen: number;
   running: number;
   queued: number;
+  /** Milliseconds spent inside decoder steps (compute), and in admitting rows (prefill included). */
+  stepMs: number;
 }
 
 /** See the module comment. */
@@ -85,6 +87,7 @@ export class Engine {
   #steps = 0;
   #tokens = 0;
   #maxBatchSeen = 0;
+  #stepMs = 0;
 
   constructor(readonly policy: Policy, opts: EngineOptions = {}) {
     this.decoder = new Decoder(policy.model, { tokenizer: policy.tokenizer, maxBatch: opts.maxBatch ?? 32 });
@@ -99,6 +102,7 @@ export class Engine {
       maxBatchSeen: this.#maxBatchSeen,
       running: this.decoder.running,
       queued: this.decoder.queued,
+      stepMs: this.#stepMs,
     };
   }
 
@@ -156,8 +160,10 @@ export class Engine {
     try {
       while (!this.decoder.idle) {
         let events: DecodeEvent[];
+        const t0 = performance.now();
         try {
           events = this.decoder.step();
+          this.#stepMs += performance.now() - t0;
         } catch (e) {
           // A failed step loses the batch's cache: fail every request, keep serving new ones.
           const err = new CocodaError(`generation failed: ${(e as Error).message}`, 'ERR_GENERATION');

@@ -1,6 +1,6 @@
 /**
  * `cocoda mcp DIR [--http PORT]`: a library served over the Model Context Protocol
- * (`@modelcontextprotocol/sdk`), on stdio or streamable HTTP (stateless, JSON responses), with
+ * (`@modelcontextprotocol/sdk`), on stdio or streamable HTTP (sessions, JSON responses), with
  * four tools:
  *
  * * `retrieve` — a typed sub-goal (`signature`, `intent`, optional `args`) → the winner, the ranked
@@ -23,7 +23,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CocodaError } from '../errors.ts';
@@ -292,28 +293,61 @@ export async function serveMcpStdio(service: LibraryService): Promise<void> {
 }
 
 /**
- * Adds `POST/GET/DELETE /mcp` (streamable HTTP, stateless: a fresh server and transport per
- * request, JSON responses) to a fastify app. With `apiKey`, requests need the bearer key.
+ * Adds `POST/GET/DELETE /mcp` (streamable HTTP, JSON responses) to a fastify app. Sessions: an
+ * `initialize` request opens one (its server and transport live until the client sends DELETE,
+ * or until it has been idle for `idleMs`; at most `maxSessions`, the least recently used is
+ * closed first). With `apiKey`, requests need the bearer key.
  */
-export async function mountMcp(app: FastifyInstance, dirOrService: string | LibraryService, opts: { apiKey?: string } = {}): Promise<LibraryService> {
+export async function mountMcp(app: FastifyInstance, dirOrService: string | LibraryService, opts: { apiKey?: string; maxSessions?: number; idleMs?: number } = {}): Promise<LibraryService> {
   const service = typeof dirOrService === 'string' ? new LibraryService(dirOrService) : dirOrService;
-  app.addHook('onClose', async () => service.close());
+  const maxSessions = opts.maxSessions ?? 4096;
+  const idleMs = opts.idleMs ?? 15 * 60_000;
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer; last: number }>();
+  const drop = (id: string) => {
+    const s = sessions.get(id);
+    if (!s) return;
+    sessions.delete(id);
+    void s.transport.close().catch(() => undefined);
+    void s.server.close().catch(() => undefined);
+  };
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [id, s] of sessions) if (now - s.last > idleMs) drop(id);
+  }, Math.min(idleMs, 60_000));
+  sweep.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    for (const id of [...sessions.keys()]) drop(id);
+    await service.close();
+  });
+  const rpcError = (reply: import('fastify').FastifyReply, status: number, code: number, message: string) => reply.code(status).send({ jsonrpc: '2.0', error: { code, message }, id: null });
   const handler = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
-    if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
-      return reply.code(401).send({ jsonrpc: '2.0', error: { code: -32001, message: 'Missing or invalid API key (send "Authorization: Bearer KEY")' }, id: null });
+    if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) return rpcError(reply, 401, -32001, 'Missing or invalid API key (send "Authorization: Bearer KEY")');
+    const sid = req.headers['mcp-session-id'];
+    const id = Array.isArray(sid) ? sid[0] : sid;
+    let session = id ? sessions.get(id) : undefined;
+    if (id && !session) return rpcError(reply, 404, -32001, `Unknown or expired session "${id}": initialize a new one`);
+    if (!session) {
+      if (req.method !== 'POST' || !isInitializeRequest(req.body)) return rpcError(reply, 400, -32000, 'Bad request: no mcp-session-id header, and the request is not "initialize"');
+      if (sessions.size >= maxSessions) {
+        let oldest: string | undefined;
+        let at = Infinity;
+        for (const [k, s] of sessions) if (s.last < at) ((at = s.last), (oldest = k));
+        if (oldest) drop(oldest);
+      }
+      const server = createMcpServer(service);
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: true,
+        onsessioninitialized: (sessionId) => void sessions.set(sessionId, { transport, server, last: Date.now() }),
+        onsessionclosed: (sessionId) => drop(sessionId),
+      });
+      await server.connect(transport);
+      session = { transport, server, last: Date.now() };
     }
-    if (req.method !== 'POST') {
-      return reply.code(405).header('Allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless (POST only)' }, id: null });
-    }
-    const server = createMcpServer(service);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    session.last = Date.now();
     reply.hijack();
-    reply.raw.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req.raw, reply.raw, req.body);
+    await session.transport.handleRequest(req.raw, reply.raw, req.body);
   };
   app.route({ method: ['POST', 'GET', 'DELETE'], url: '/mcp', handler });
   return service;

@@ -250,7 +250,7 @@ export function buildServer(opts: ServeOptions): { app: FastifyInstance; engine:
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1 << 20,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false, allowUnionTypes: true } },
   });
 
   app.setErrorHandler((err: FastifyError & { validation?: Array<{ instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }> }, _req, reply) => {

@@ -127,6 +127,15 @@ describe('cocoda mcp over streamable HTTP (SDK client)', () => {
     await expect(client.callTool({ name: 'add_tool', arguments: { tool: { ...TWICE_ADD, examples: 'many' } } }).then((x) => (x as Result).isError)).resolves.toBe(true);
   });
 
+  it('sessions: a request without one must initialize; an unknown session is 404', async () => {
+    const post = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${server.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(body) });
+    const list = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
+    expect((await post({}, list)).status).toBe(400);
+    expect((await post({ 'mcp-session-id': 'nope' }, list)).status).toBe(404);
+    expect((await post({}, { nonsense: true })).status).toBe(400);
+  });
+
   it('sees versions written by another process', async () => {
     const dag = openLibrary(lib).dag;
     saveLibrary(lib, dag.add({ name: 'triple', signature: '(x: float) -> float', description: 'Three times x.', examples: [{ args: [2], result: 6 }], body: 'function triple(x) { return mul(3, x); }', origin: 'user' }));

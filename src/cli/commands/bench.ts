@@ -15,6 +15,7 @@ export const benchSuites: Array<() => Promise<(bench: Command) => void>> = [
   async () => (await import('../../../bench/exec.ts')).registerExecBench,
   async () => (await import('../../../bench/faults.ts')).registerFaultBench,
   async () => (await import('../../../bench/train.ts')).registerTrainBench,
+  async () => (await import('../../../bench/load.ts')).registerLoadBench,
 ];
 
 export async function registerBench(program: Command): Promise<void> {
