@@ -12,3 +12,5 @@ export type { RetrievalRole } from './retrieval.ts';
 export { llmDedup, llmAbstractor, trajectoryText } from './library.ts';
 export { l2RankPrompt, l3CheckPrompt, l4RerankPrompt, dedupPrompt, abstractionPrompt, parseRanking, parseVerdicts, parseDedup } from './prompts.ts';
 export type { GoalText } from './prompts.ts';
+export { runLlmEpisodes } from './planner.ts';
+export type { LlmEpisode, LlmEpisodeOptions } from './planner.ts';
