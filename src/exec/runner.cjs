@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 /*
  * The sandbox process (forked by src/exec/sandbox.ts; plain CommonJS so it runs without a loader).
@@ -22,13 +23,37 @@ const fs = require('node:fs');
 const { Worker } = require('node:worker_threads');
 
 
+// Type-checked by `npm run typecheck` (// @ts-check with these JSDoc types; tsconfig allowJs).
+/**
+ * @typedef {{ code: string, message: string, tool?: string }} OutcomeError
+ * @typedef {{ tool: string, kind: 'pre' | 'post', message: string, args: unknown, result?: unknown }} Violation
+ * @typedef {{ tool: string, args: unknown, calls: TraceNode[], result?: unknown, ms?: number,
+ *   errorObj?: unknown, error?: OutcomeError }} TraceNode
+ * @typedef {{ ok: boolean, result?: unknown, error?: OutcomeError, ms?: number, trace?: TraceNode | null,
+ *   droppedTraceNodes?: number, violations?: Violation[] }} Outcome
+ * @typedef {(...args: unknown[]) => unknown} ToolFn
+ * @typedef {{ name: string, impl: ToolFn | null, pre: ToolFn | null, post: ToolFn | null,
+ *   preSrc: string, postSrc: string }} ToolSlot
+ * @typedef {{ mode: number, parent: TraceNode | { calls: TraceNode[] } | null, nodes: number, dropped: number,
+ *   violations: Violation[], errObj: unknown, errTool: string }} CallState
+ * @typedef {(name: string, argsText: string, flags: number) => string} Entry
+ * @typedef {{ type: 'run', id: number, key: string, source?: string, calls: Array<[string, string, number]>,
+ *   timeoutMs?: number } | { type: 'drop', key: string } | { type: 'exit' }} HostMessage
+ */
+
 // ---------------------------------------------------------------------------------------------
 // Code that runs INSIDE the context. It is stringified, so it must not close over anything.
 // `hostNow` is the only function of this realm the context ever sees; it is captured in a closure
 // that tool code cannot reach and called behind a try/catch that discards whatever it throws, so
 // no object of this realm can flow into tool code through it.
+/**
+ * @param {() => number} hostNow
+ * @param {string} NONCE
+ * @param {number} MAX_TRACE
+ */
 function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   'use strict';
+  /** @type {any} the context's global object, changed in place */
   const G = globalThis;
 
   // 1. Strip what is not ECMAScript or allocates outside the V8 heap (ArrayBuffer backing stores
@@ -55,12 +80,14 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   const MARK = '\u0000' + NONCE + ':';
   // MARK as it appears inside JSON text (JSON.stringify escapes the NUL character).
   const MARK_JSON = '\\u0000' + NONCE + ':';
+  /** @param {string} text */
   function unmark(text) {
     return text.split(MARK_JSON).join('').split(MARK).join('');
   }
 
   // 3. Keep the "override mistake" from biting ordinary code once prototypes are frozen:
   //    `err.name = 'X'` or `obj.toString = f` define an own property instead of throwing.
+  /** @param {any} obj @param {PropertyKey} key */
   function tame(obj, key) {
     const d = getOwnPropertyDescriptor(obj, key);
     if (!d || !('value' in d)) return;
@@ -81,12 +108,13 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   for (const k of ownKeys(RegExp)) {
     if (k === 'length' || k === 'name' || k === 'prototype' || typeof k === 'symbol') continue;
     const d = getOwnPropertyDescriptor(RegExp, k);
-    if (d && d.configurable && !('value' in d)) delete RegExp[k];
+    if (d && d.configurable && !('value' in d)) delete /** @type {any} */ (RegExp)[k];
   }
 
   // 3b. Stack traces show only tool-program frames: the runner's own frames would reveal host
   //     paths. Installed before Error is frozen, so tool code cannot replace it.
   const PROGRAM_FILE = 'cocoda-program-';
+  /** @param {NodeJS.CallSite} f */
   function frameText(f) {
     let file = '';
     try { file = StringCtor(f.getFileName() || ''); } catch (e) { return ''; }
@@ -97,6 +125,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     return '\n    at ' + (fn ? fn + ' (' + where + ')' : where);
   }
   defineProperty(ErrorCtor, 'prepareStackTrace', {
+    /** @param {any} error @param {NodeJS.CallSite[]} frames */
     value: function prepareStackTrace(error, frames) {
       let head = 'Error';
       try {
@@ -133,7 +162,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   roots.push(getPrototypeOf((function* () {})()), getPrototypeOf((async function* () {})()));
   roots.push(getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new Map().entries()), getPrototypeOf(new Set().values()));
   roots.push(getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf('a'.matchAll(/a/g)));
-  roots.push(getOwnPropertyDescriptor((function () { return arguments; })(), 'callee').get);
+  roots.push(/** @type {PropertyDescriptor} */ (getOwnPropertyDescriptor((function () { return arguments; })(), 'callee')).get);
   // Intrinsics reachable only through instances (not from any global by property access):
   // Intl.Segmenter's %SegmentsPrototype% and %SegmentIteratorPrototype%, and, where the engine
   // has them, the iterator-helper prototypes (%IteratorHelperPrototype%,
@@ -143,8 +172,8 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     () => new Intl.Segmenter().segment('a'),
     () => new Intl.Segmenter().segment('a')[Symbol.iterator](),
     () => G.Iterator.from({ next() { return { done: true, value: undefined }; } }),
-    () => [].values().map((x) => x),
-    () => [].values().flatMap((x) => [x]),
+    () => /** @type {any} */ ([].values()).map((/** @type {unknown} */ x) => x),
+    () => /** @type {any} */ ([].values()).flatMap((/** @type {unknown} */ x) => [x]),
     () => new Map().keys(),
     () => new Set().entries(),
   ];
@@ -165,7 +194,9 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   }
 
   // 5. Values: copy to JSON-able data, non-finite numbers as MARK-tagged strings.
+  /** @constructor @param {string} path @param {string} problem @this {{ path: string, problem: string }} */
   function ValueProblem(path, problem) { this.path = path; this.problem = problem; }
+  /** @param {unknown} v */
   function kindOf(v) {
     if (v === undefined) return 'undefined';
     if (typeof v === 'function') return 'a function';
@@ -183,6 +214,10 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   }
   // strict: throw ValueProblem; lenient (traces): substitute a marker naming the kind.
   // Paths are only built when a problem is found (prepended while the exception unwinds).
+  /**
+   * @param {any} v @param {boolean} strict @param {number} depth @param {unknown[]} ancestors
+   * @returns {any}
+   */
   function copy(v, strict, depth, ancestors) {
     switch (typeof v) {
       case 'number':
@@ -241,6 +276,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       return MARK + kindOf(v);
     }
     ancestors.push(v);
+    /** @type {Record<string, unknown>} */
     const out = {};
     const keys = ownKeys(v);
     let k;
@@ -274,6 +310,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     ancestors.pop();
     return out;
   }
+  /** @param {unknown} v @param {string} path */
   function plain(v, path) {
     try {
       return copy(v, true, 0, []);
@@ -282,6 +319,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       throw e;
     }
   }
+  /** @param {any} v @returns {unknown} */
   function snapshot(v) {
     const t = typeof v;
     if (t === 'string' || t === 'boolean' || v === null || (t === 'number' && v - v === 0)) return v;
@@ -289,6 +327,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   }
   // A call's argument array is its own (made by the wrapper's rest parameter) and never handed
   // to tool code, so when every argument is a finite scalar it is already its own snapshot.
+  /** @param {any[]} args */
   function snapshotArgs(args) {
     for (let i = 0; i < args.length; i++) {
       const v = args[i];
@@ -297,6 +336,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
     return args;
   }
+  /** @param {string} k @param {unknown} v */
   function revive(k, v) {
     if (typeof v === 'string' && v.length > MARK.length && v.charCodeAt(0) === 0 && v.slice(0, MARK.length) === MARK) {
       const tag = v.slice(MARK.length);
@@ -306,6 +346,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
     return v;
   }
+  /** @param {string} text */
   function decode(text) {
     return text.indexOf(NONCE) >= 0 ? jsonParse(text, revive) : jsonParse(text);
   }
@@ -314,10 +355,12 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     try { return +hostNow(); } catch (e) { return NaN; }
   }
   // Durations at 0.1 µs resolution: shorter to print and parse than full doubles.
+  /** @param {number} t0 */
   function span(t0) { return Math.round((now() - t0) * 1e4) / 1e4; }
 
   // 6. Errors.
   class ContractViolation extends ErrorCtor {
+    /** @param {string} tool @param {'pre' | 'post'} kind @param {string} message */
     constructor(tool, kind, message) {
       super(message);
       defineProperty(this, 'name', { value: 'ContractViolation' });
@@ -329,11 +372,13 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   freeze(ContractViolation.prototype);
   freeze(ContractViolation);
 
-  function clip(s, n) { s = StringCtor(s); return s.length > n ? s.slice(0, n - 1) + '\u2026' : s; }
+  /** @param {unknown} s @param {number} n */
+  function clip(s, n) { const t = StringCtor(s); return t.length > n ? t.slice(0, n - 1) + '\u2026' : t; }
+  /** @param {any} e @returns {OutcomeError} */
   function describe(e) {
     try {
       if (e instanceof ContractViolation) {
-        return { code: e.kind === 'pre' ? 'ERR_PRE_VIOLATED' : 'ERR_POST_VIOLATED', message: clip(e.message, 2000) };
+        return { code: /** @type {any} */ (e).kind === 'pre' ? 'ERR_PRE_VIOLATED' : 'ERR_POST_VIOLATED', message: clip(e.message, 2000) };
       }
       if (e instanceof ErrorCtor) {
         const message = clip(e.message, 2000);
@@ -352,10 +397,13 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   // 7. Calls. One top-level call at a time (the process is single-threaded; Promise jobs a call
   //    queues are run by the runner right after that call, under that call's time limit).
   const TRACE = 1, CONTRACTS = 2;
+  /** @type {CallState} */
   const st = { mode: 0, parent: null, nodes: 0, dropped: 0, violations: [], errObj: undefined, errTool: '' };
 
+  /** @param {ToolSlot} t @param {'pre' | 'post'} kind @param {unknown[]} args @param {unknown} result @param {string} message */
   function violation(t, kind, args, result, message) {
     if (st.violations.length < 100) {
+      /** @type {Violation} */
       const v = { tool: t.name, kind: kind, message: clip(message, 2000), args: snapshot(args) };
       if (kind === 'post') v.result = snapshot(result);
       st.violations.push(v);
@@ -363,6 +411,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     return new ContractViolation(t.name, kind, message);
   }
 
+  /** @param {ToolSlot} t @param {'pre' | 'post'} kind @param {ToolFn} fn @param {unknown[]} args @param {unknown} result */
   function check(t, kind, fn, args, result) {
     let ok;
     try {
@@ -382,10 +431,13 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
   }
 
+  /** @param {ToolSlot} t @param {unknown[]} args */
   function invoke(t, args) {
     const mode = st.mode;
-    if (mode === 0) return apply(t.impl, undefined, args);
+    if (mode === 0) return apply(/** @type {ToolFn} */ (t.impl), undefined, args);
+    /** @type {TraceNode | null} */
     let node = null;
+    /** @type {CallState['parent']} */
     let parent = null;
     let t0 = 0;
     if (mode & TRACE) {
@@ -404,7 +456,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
     try {
       if ((mode & CONTRACTS) && t.pre) check(t, 'pre', t.pre, args, undefined);
-      const r = apply(t.impl, undefined, args);
+      const r = apply(/** @type {ToolFn} */ (t.impl), undefined, args);
       if ((mode & CONTRACTS) && t.post) check(t, 'post', t.post, args, r);
       if (node) node.result = snapshot(r);
       return r;
@@ -420,6 +472,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
     }
   }
 
+  /** @param {TraceNode} node @returns {TraceNode} */
   function finishTrace(node) {
     if (node.errorObj !== undefined) {
       node.error = describe(node.errorObj);
@@ -431,8 +484,10 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
   }
 
   function program() {
+    /** @type {Record<string, ToolSlot>} */
     const tools = create(null);
     let sealed = false;
+    /** @param {string} name @returns {ToolSlot} */
     function toolFor(name) {
       let t = tools[name];
       if (!t) {
@@ -442,18 +497,21 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       return t;
     }
     const p = {
+      /** @param {string} name */
       wrapper(name) {
         const t = toolFor(name);
-        const w = (...args) => invoke(t, args);
+        const w = (/** @type {unknown[]} */ ...args) => invoke(t, args);
         defineProperty(w, 'name', { value: name });
         return freeze(w);
       },
+      /** @param {string} name @param {ToolFn} fn */
       impl(name, fn) {
         if (sealed) throw new TypeError('program sealed');
         const t = toolFor(name);
         if (fn.prototype) freeze(fn.prototype);
         t.impl = freeze(fn);
       },
+      /** @param {string} name @param {ToolFn | null} pre @param {string} preSrc @param {ToolFn | null} post @param {string} postSrc */
       contracts(name, pre, preSrc, post, postSrc) {
         if (sealed) throw new TypeError('program sealed');
         const t = toolFor(name);
@@ -466,6 +524,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
         return freeze(entry);
       },
     };
+    /** @param {Outcome} o */
     function outcome(o) {
       try {
         return jsonStringify(o);
@@ -474,6 +533,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
       }
     }
     // The only function the runner calls: strings in, a string out; never throws.
+    /** @type {Entry} */
     function entry(name, argsText, flags) {
       const t = tools[name];
       if (!t || !t.impl) return outcome({ ok: false, error: { code: 'ERR_UNKNOWN_TOOL', message: 'no tool "' + name + '" in this program', tool: name } });
@@ -503,6 +563,7 @@ function cocodaPrelude(hostNow, NONCE, MAX_TRACE) {
         threw = true;
         err = e;
       }
+      /** @type {Outcome} */
       const o = { ok: !threw, ms: span(t0) };
       if (threw) {
         const d = describe(err);
@@ -566,6 +627,22 @@ function createToolContext(nonce, maxTrace) {
   return { context, rt };
 }
 
+/** The watchdog's shared Int32 slots: the runner writes them, the watchdog thread reads them. */
+const SLOT = Object.freeze({
+  /** Bumped at every call (and program compile): progress the watchdog can see. */
+  SEQ: 0,
+  /** 0 idle, 1 running a batch, 2 shutting down (the watchdog sleeps on it while idle). */
+  BUSY: 1,
+  /** Id of the batch being run (reported on a timeout). */
+  BATCH: 2,
+  /** Index of the call in that batch, -1 while compiling (reported on a timeout). */
+  INDEX: 3,
+  /** Wall-time limit of the current call in ms (1 … 2^31-1). */
+  TIMEOUT_MS: 4,
+  /** Non-zero: the watchdog thread stops. */
+  STOP: 7,
+});
+
 function main() {
   const config = JSON.parse(process.argv[2] || '{}');
   const NONCE = String(config.nonce);
@@ -573,41 +650,46 @@ function main() {
   const MAX_OUTCOME_CHARS = config.maxOutcomeChars | 0 || 64 * 1024 * 1024;
   const MAX_PROGRAMS = config.maxPrograms | 0 || 256;
 
+  // Forked by src/exec/sandbox.ts, always with an IPC channel.
+  const send = /** @type {(message: unknown) => boolean} */ (process.send).bind(process);
   const sab = new SharedArrayBuffer(32);
-  // [0] call sequence number, [1] busy flag, [2] batch id, [3] index in batch, [4] timeout ms, [7] stop
+  // Slots: see SLOT.
   const progress = new Int32Array(sab);
 
   const WATCHDOG = `
   const { workerData } = require('node:worker_threads');
   const fs = require('node:fs');
   const a = new Int32Array(workerData.sab);
+  const S = workerData.slot;
   let lastSeq = -1, lastBusy = 0, since = Date.now();
   for (;;) {
-    if (Atomics.load(a, 7) !== 0) break;
-    // Idle: sleep until a batch starts (the runner notifies slot 1). Busy: poll every 5 ms.
-    if (Atomics.load(a, 1) === 0) { Atomics.wait(a, 1, 0); lastBusy = 0; continue; }
-    Atomics.wait(a, 7, 0, 5);
-    const busy = Atomics.load(a, 1), seq = Atomics.load(a, 0), now = Date.now();
+    if (Atomics.load(a, S.STOP) !== 0) break;
+    // Idle: sleep until a batch starts (the runner notifies S.BUSY). Busy: poll every 5 ms.
+    if (Atomics.load(a, S.BUSY) === 0) { Atomics.wait(a, S.BUSY, 0); lastBusy = 0; continue; }
+    Atomics.wait(a, S.STOP, 0, 5);
+    const busy = Atomics.load(a, S.BUSY), seq = Atomics.load(a, S.SEQ), now = Date.now();
     if (!busy || seq !== lastSeq || busy !== lastBusy) { lastSeq = seq; lastBusy = busy; since = now; continue; }
-    if (now - since > Atomics.load(a, 4)) {
-      try { fs.writeSync(2, '\\n@@cocoda-timeout ' + Atomics.load(a, 2) + ' ' + Atomics.load(a, 3) + '\\n'); } catch (e) {}
+    if (now - since > Atomics.load(a, S.TIMEOUT_MS)) {
+      try { fs.writeSync(2, '\\n@@cocoda-timeout ' + Atomics.load(a, S.BATCH) + ' ' + Atomics.load(a, S.INDEX) + '\\n'); } catch (e) {}
       process.kill(process.pid, 'SIGKILL');
     }
   }`;
-  const watchdog = new Worker(WATCHDOG, { eval: true, workerData: { sab }, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+  const watchdog = new Worker(WATCHDOG, { eval: true, workerData: { sab, slot: SLOT }, resourceLimits: { maxOldGenerationSizeMb: 16 } });
   watchdog.unref();
 
   const { context, rt } = createToolContext(NONCE, MAX_TRACE);
 
   /** key → in-context entry function; Map order is the LRU order. */
+  /** @type {Map<string, Entry>} */
   const programs = new Map();
 
+  /** @param {string} key @param {string} source @returns {Entry} */
   function compile(key, source) {
     const script = new vm.Script(source, { filename: 'cocoda-program-' + key.slice(0, 12) + '.js' });
     const factory = script.runInContext(context, { timeout: 5000 });
     const entry = factory(rt);
     programs.set(key, entry);
-    while (programs.size > MAX_PROGRAMS) programs.delete(programs.keys().next().value);
+    while (programs.size > MAX_PROGRAMS) programs.delete(/** @type {string} */ (programs.keys().next().value));
     return entry;
   }
 
@@ -631,6 +713,7 @@ function main() {
   const DRAIN_INDEX = -2;
 
   /** A timeout as the watchdog's Int32 slot holds it: 1 … 2^31-1 ms (never wrapped). */
+  /** @param {unknown} ms */
   function timeoutSlot(ms) {
     const n = Number(ms);
     if (!Number.isFinite(n) || n < 1) return 1000;
@@ -639,42 +722,43 @@ function main() {
 
   const FAILED = JSON.stringify({ ok: false, error: { code: 'ERR_EXEC_INTERNAL', message: 'the sandbox entry failed unexpectedly' } });
 
+  /** @param {Extract<HostMessage, { type: 'run' }>} msg */
   function run(msg) {
     let entry = programs.get(msg.key);
     if (entry) {
       programs.delete(msg.key);
       programs.set(msg.key, entry);
     } else if (typeof msg.source === 'string') {
-      Atomics.store(progress, 2, msg.id | 0);
-      Atomics.store(progress, 3, -1);
-      Atomics.store(progress, 4, 10000);
-      Atomics.add(progress, 0, 1);
-      Atomics.store(progress, 1, 1);
-      Atomics.notify(progress, 1);
+      Atomics.store(progress, SLOT.BATCH, msg.id | 0);
+      Atomics.store(progress, SLOT.INDEX, -1);
+      Atomics.store(progress, SLOT.TIMEOUT_MS, 10000);
+      Atomics.add(progress, SLOT.SEQ, 1);
+      Atomics.store(progress, SLOT.BUSY, 1);
+      Atomics.notify(progress, SLOT.BUSY);
       try {
         drainMicrotasks(); // (empty here: every batch drains its own jobs)
         entry = compile(msg.key, msg.source);
       } catch (e) {
-        Atomics.store(progress, 1, 0);
+        Atomics.store(progress, SLOT.BUSY, 0);
         let message = 'program does not compile';
         if (e instanceof Error) message += ': ' + String(e.message);
-        process.send({ type: 'compile-error', id: msg.id, message });
+        send({ type: 'compile-error', id: msg.id, message });
         return;
       }
     } else {
-      process.send({ type: 'missing', id: msg.id });
+      send({ type: 'missing', id: msg.id });
       return;
     }
     const calls = msg.calls;
     const outcomes = new Array(calls.length);
-    Atomics.store(progress, 2, msg.id | 0);
-    Atomics.store(progress, 4, timeoutSlot(msg.timeoutMs));
-    Atomics.store(progress, 1, 1);
-    Atomics.notify(progress, 1);
+    Atomics.store(progress, SLOT.BATCH, msg.id | 0);
+    Atomics.store(progress, SLOT.TIMEOUT_MS, timeoutSlot(msg.timeoutMs));
+    Atomics.store(progress, SLOT.BUSY, 1);
+    Atomics.notify(progress, SLOT.BUSY);
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i];
-      Atomics.store(progress, 3, i);
-      Atomics.add(progress, 0, 1);
+      Atomics.store(progress, SLOT.INDEX, i);
+      Atomics.add(progress, SLOT.SEQ, 1);
       let out;
       try {
         out = entry(String(c[0]), String(c[1]), c[2] | 0);
@@ -687,15 +771,15 @@ function main() {
       }
       outcomes[i] = out;
     }
-    Atomics.store(progress, 3, DRAIN_INDEX);
-    Atomics.add(progress, 0, 1);
+    Atomics.store(progress, SLOT.INDEX, DRAIN_INDEX);
+    Atomics.add(progress, SLOT.SEQ, 1);
     drainMicrotasks();
-    Atomics.store(progress, 1, 0);
-    process.send({ type: 'done', id: msg.id, outcomes });
+    Atomics.store(progress, SLOT.BUSY, 0);
+    send({ type: 'done', id: msg.id, outcomes });
   }
 
   process.on('unhandledRejection', () => {});
-  process.on('message', (msg) => {
+  process.on('message', (/** @type {HostMessage | null} */ msg) => {
     if (!msg || typeof msg !== 'object') return;
     if (msg.type === 'run') run(msg);
     else if (msg.type === 'drop') programs.delete(msg.key);
@@ -709,12 +793,12 @@ function main() {
     process.exit(0);
   });
   function stopWatchdog() {
-    Atomics.store(progress, 7, 1);
-    Atomics.store(progress, 1, 2);
-    Atomics.notify(progress, 1);
-    Atomics.notify(progress, 7);
+    Atomics.store(progress, SLOT.STOP, 1);
+    Atomics.store(progress, SLOT.BUSY, 2);
+    Atomics.notify(progress, SLOT.BUSY);
+    Atomics.notify(progress, SLOT.STOP);
   }
-  process.send({ type: 'ready' });
+  send({ type: 'ready' });
 }
 
 if (require.main === module) main();
