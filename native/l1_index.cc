@@ -1311,31 +1311,93 @@ class Grader {
   Grade GradeSig(N goal, N tool, bool unordered, int32_t maxInputs) {
     int32_t n = goal[0];
     bool named = goal[2] != 0;
-    if (!unordered || named || n < 2 || n > maxInputs) {
-      std::vector<int32_t> map;
-      if (!MatchParams(goal, tool, map)) return kIncompatible;
-      return Matched(goal, tool, map);
+    std::vector<int32_t> map;
+    bool positional = MatchParams(goal, tool, map);
+    Grade best = positional ? Matched(goal, tool, map) : kIncompatible;
+    if (!unordered || named || n == 0 || n > maxInputs) return best;
+    if (best.cls == CLASS_EXACT && best.penalty == 0) return best;
+    std::vector<int32_t> a;
+    if (AssignInputs(goal, tool, a)) {
+      bool differs = !positional;
+      for (int32_t i = 0; i < n && !differs; i++)
+        if (a[i] != map[i]) differs = true;
+      if (differs) {
+        Grade g = Matched(goal, tool, a);
+        if (g.cls < best.cls || (g.cls == best.cls && g.penalty < best.penalty)) best = g;
+      }
     }
-    Params(goal, gp_, gres_);
-    Params(tool, tp_, tres_);
-    int32_t t = tool[0];
-    if (n > t) return kIncompatible;
-    for (int32_t j = n; j < t; j++)
-      if (!tp_[j][1]) return kIncompatible;
-    std::vector<N> gps = gp_, tps = tp_;
-    std::vector<int32_t> perm(n);
-    for (int32_t i = 0; i < n; i++) perm[i] = i;
-    Grade best = kIncompatible;
-    do {
-      bool ok = true;
-      for (int32_t i = 0; i < n; i++)
-        if (gps[i][1] && !tps[perm[i]][1]) ok = false;
-      if (!ok) continue;
-      Grade g = Matched(goal, tool, perm);
-      if (g.cls < best.cls || (g.cls == best.cls && g.penalty < best.penalty)) best = g;
-      if (best.cls == CLASS_EXACT && best.penalty == 0) break;
-    } while (std::next_permutation(perm.begin(), perm.end()));
     return best;
+  }
+
+  // src/l1/grade.ts assignInputs: the cheapest assignment of inputs to distinct parameters that
+  // covers the required ones (Hungarian method, same arithmetic in the same order).
+  bool AssignInputs(N goal, N tool, std::vector<int32_t>& out) {
+    constexpr double kNoFit = 1e9, kRequired = 1e3;
+    std::vector<N> gp, tp;
+    N gres, tres;
+    Params(goal, gp, gres);
+    Params(tool, tp, tres);
+    int32_t n = goal[0], m = tool[0];
+    if (n > m || n == 0) return false;
+    std::vector<std::vector<double>> cost(n, std::vector<double>(m));
+    for (int32_t i = 0; i < n; i++)
+      for (int32_t j = 0; j < m; j++) {
+        bool topt = tp[j][1] != 0;
+        double pen = gp[i][1] && !topt ? -1 : Coerce(gp[i] + 2, tp[j] + 2, topt);
+        cost[i][j] = (pen < 0 ? kNoFit : pen) - (topt ? 0 : kRequired);
+      }
+    const double INF = std::numeric_limits<double>::max();
+    std::vector<double> u(n + 1, 0), v(m + 1, 0);
+    std::vector<int32_t> p(m + 1, 0), way(m + 1, 0);
+    for (int32_t i = 1; i <= n; i++) {
+      p[0] = i;
+      int32_t j0 = 0;
+      std::vector<double> minv(m + 1, INF);
+      std::vector<uint8_t> used(m + 1, 0);
+      do {
+        used[j0] = 1;
+        int32_t i0 = p[j0], j1 = 0;
+        double delta = INF;
+        for (int32_t j = 1; j <= m; j++) {
+          if (used[j]) continue;
+          double cur = cost[i0 - 1][j - 1] - u[i0] - v[j];
+          if (cur < minv[j]) {
+            minv[j] = cur;
+            way[j] = j0;
+          }
+          if (minv[j] < delta) {
+            delta = minv[j];
+            j1 = j;
+          }
+        }
+        for (int32_t j = 0; j <= m; j++) {
+          if (used[j]) {
+            u[p[j]] += delta;
+            v[j] -= delta;
+          } else {
+            minv[j] -= delta;
+          }
+        }
+        j0 = j1;
+      } while (p[j0] != 0);
+      do {
+        int32_t j1 = way[j0];
+        p[j0] = p[j1];
+        j0 = j1;
+      } while (j0 != 0);
+    }
+    out.assign(n, -1);
+    std::vector<uint8_t> covered(m, 0);
+    for (int32_t j = 0; j < m; j++) {
+      if (p[j + 1] == 0) continue;
+      int32_t i = p[j + 1] - 1;
+      if (cost[i][j] + (tp[j][1] ? 0 : kRequired) >= kNoFit / 2) return false;
+      out[i] = j;
+      covered[j] = 1;
+    }
+    for (int32_t j = 0; j < m; j++)
+      if (!covered[j] && !tp[j][1]) return false;
+    return true;
   }
 
  private:
@@ -1363,13 +1425,16 @@ void CollectBucket(const Index& ix, int32_t node, size_t depth, size_t levels, s
     CollectBucket(ix, ix.childNodes[j], depth + 1, levels, seen, out);
 }
 
-void GoalBucketTools(const Index& ix, N goal, std::vector<int32_t>& out) {
+void GoalBucketTools(const Index& ix, N goal, bool unordered, int32_t maxInputs, std::vector<int32_t>& out) {
   std::vector<uint8_t> seen(ix.toolIds.size(), 0);
   int32_t g = goal[0];
   bool named = goal[2] != 0;
+  // Order-free matching may skip optional parameters anywhere: every positional bucket of arity ≥ g.
+  bool wide = unordered && !named && g > 0 && g <= maxInputs;
   auto runArity = [&](const std::vector<int32_t>& table) {
-    if (g < static_cast<int32_t>(table.size()) && table[g] >= 0)
-      CollectBucket(ix, ix.bucketRoot[table[g]], 0, static_cast<size_t>(g) + 1, seen, out);
+    int32_t top = wide ? static_cast<int32_t>(table.size()) - 1 : g;
+    for (int32_t k = g; k <= top && k < static_cast<int32_t>(table.size()); k++)
+      if (table[k] >= 0) CollectBucket(ix, ix.bucketRoot[table[k]], 0, static_cast<size_t>(k) + 1, seen, out);
   };
   runArity(ix.posBucket);
   if (!named) {
@@ -1498,7 +1563,7 @@ Napi::Value L1Grade(const Napi::CallbackInfo& info) {
   }
   bool unordered = ArgInt(info, 3, fn) != 0;
   int64_t maxInputs = ArgInt(info, 4, fn);
-  if (maxInputs < 1 || maxInputs > 8) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Grade: maxInputs must be in [1, 8]");
+  if (maxInputs < 1 || maxInputs > 16) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Grade: maxInputs must be in [1, 16]");
   Napi::Int32Array exFold = ArgInt32Array(info, 5, fn);
   Napi::Float64Array exNum = ArgFloat64Array(info, 6, fn);
   if (exFold.ElementLength() != exNum.ElementLength()) ThrowCocoda(env, "ERR_NATIVE_ARG", "l1Grade: extra literal tables differ in length");
@@ -1506,7 +1571,7 @@ Napi::Value L1Grade(const Napi::CallbackInfo& info) {
   Grader grader(lits);
   if (all) {
     std::vector<int32_t> cand;
-    GoalBucketTools(ix, goal.data(), cand);
+    GoalBucketTools(ix, goal.data(), unordered, static_cast<int32_t>(maxInputs), cand);
     std::sort(cand.begin(), cand.end(), [&](int32_t a, int32_t b) { return ix.toolIds[a] < ix.toolIds[b]; });
     std::vector<int32_t> keep, cls;
     std::vector<double> pen;

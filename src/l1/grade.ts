@@ -67,11 +67,13 @@ export interface Grade {
 
 export interface GradeOptions {
   /**
-   * Positional sub-goal inputs are unordered (parameter order-free matching): every distinct
-   * ordering of up to `maxInputs` inputs is tried and the best grade kept. Default false.
+   * Positional sub-goal inputs are unordered (parameter order-free matching): besides the
+   * positional matching, each input may feed any parameter — the cheapest assignment of inputs to
+   * distinct parameters that covers every required one (so an optional parameter in the middle may
+   * be skipped) — and the better grade is kept. Default false.
    */
   unordered?: boolean;
-  /** Largest input count permuted when `unordered` (default 4: at most 24 orderings). */
+  /** Positional sub-goals with more inputs than this are matched in order only (default 6). */
   maxInputs?: number;
 }
 
@@ -261,42 +263,106 @@ function better(a: Grade, b: Grade): boolean {
  * ```
  */
 export function gradeSignature(goal: Signature, tool: Signature, opts: GradeOptions = {}): Grade {
-  const maxInputs = opts.maxInputs ?? 4;
+  const maxInputs = opts.maxInputs ?? 6;
   const named = goal.params.length > 0 && goal.params.every((p) => p.name !== undefined);
-  if (!opts.unordered || named || goal.params.length < 2 || goal.params.length > maxInputs) {
-    const argMap = matchParams(goal, tool);
-    return argMap ? gradeMatched(goal, tool, argMap) : INCOMPATIBLE;
-  }
-  // Order-free: position i of the goal may feed any of the tool's first n parameters.
-  const n = goal.params.length;
-  if (n > tool.params.length) return INCOMPATIBLE;
-  for (let j = n; j < tool.params.length; j++) if (!tool.params[j]!.optional) return INCOMPATIBLE;
-  let best: Grade = INCOMPATIBLE;
-  for (const perm of permutations(n)) {
-    let ok = true;
-    for (let i = 0; i < n; i++) if (goal.params[i]!.optional && !tool.params[perm[i]!]!.optional) ok = false;
-    if (!ok) continue;
-    const g = gradeMatched(goal, tool, perm);
+  const argMap = matchParams(goal, tool);
+  let best = argMap ? gradeMatched(goal, tool, argMap) : INCOMPATIBLE;
+  if (!opts.unordered || named || goal.params.length === 0 || goal.params.length > maxInputs) return best;
+  if (best.cls === 0 && best.penalty === 0) return best;
+  // Order-free: the cheapest assignment of inputs to distinct parameters covering the required ones.
+  const a = assignInputs(goal, tool);
+  if (a && (!argMap || a.some((j, i) => j !== argMap[i]))) {
+    const g = gradeMatched(goal, tool, a);
     if (better(g, best)) best = g;
-    if (best.cls === 0 && best.penalty === 0) break;
   }
   return best;
 }
 
-const PERMS = new Map<number, number[][]>();
-/** All orderings of 0..n-1, identity first (cached per n). */
-export function permutations(n: number): number[][] {
-  let out = PERMS.get(n);
-  if (out) return out;
-  out = [];
-  const rec = (prefix: number[], rest: number[]): void => {
-    if (rest.length === 0) {
-      out!.push(prefix);
-      return;
+/** Cost of an input a parameter cannot take (the assignment's "infinity"). */
+const NO_FIT = 1e9;
+/** Bonus for covering a required parameter: larger than any sum of penalties. */
+const REQUIRED = 1e3;
+
+/**
+ * The cheapest assignment of the goal's positional inputs to distinct tool parameters (the
+ * Hungarian method on `coercePenalty`, minus {@link REQUIRED} for a required parameter), or null
+ * when some input fits no parameter or a required parameter stays unfed. native/l1_index.cc
+ * (`AssignInputs`) runs the same arithmetic in the same order.
+ */
+export function assignInputs(goal: Signature, tool: Signature): number[] | null {
+  const n = goal.params.length;
+  const m = tool.params.length;
+  if (n > m || n === 0) return null;
+  const cost: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: number[] = [];
+    const g = goal.params[i]!;
+    for (let j = 0; j < m; j++) {
+      const t = tool.params[j]!;
+      const pen = g.optional && !t.optional ? null : coercePenalty(g.type, t.type, t.optional);
+      row.push((pen === null ? NO_FIT : pen) - (t.optional ? 0 : REQUIRED));
     }
-    rest.forEach((x, i) => rec([...prefix, x], [...rest.slice(0, i), ...rest.slice(i + 1)]));
-  };
-  rec([], Array.from({ length: n }, (_, i) => i));
-  PERMS.set(n, out);
+    cost.push(row);
+  }
+  const p = hungarian(cost, n, m);
+  const out: number[] = new Array(n);
+  const covered = new Uint8Array(m);
+  for (let j = 0; j < m; j++) {
+    if (p[j + 1]! === 0) continue;
+    const i = p[j + 1]! - 1;
+    if (cost[i]![j]! + (tool.params[j]!.optional ? 0 : REQUIRED) >= NO_FIT / 2) return null;
+    out[i] = j;
+    covered[j] = 1;
+  }
+  for (let j = 0; j < m; j++) if (!covered[j] && !tool.params[j]!.optional) return null;
   return out;
+}
+
+/**
+ * Minimum-cost assignment of rows 1..n to distinct columns 1..m (n ≤ m), the classic O(n²m)
+ * Hungarian method with potentials; returns `p` with p[j] = the row assigned to column j (0: none).
+ */
+function hungarian(a: number[][], n: number, m: number): Int32Array {
+  const INF = Number.MAX_VALUE;
+  const u = new Float64Array(n + 1);
+  const v = new Float64Array(m + 1);
+  const p = new Int32Array(m + 1);
+  const way = new Int32Array(m + 1);
+  for (let i = 1; i <= n; i++) {
+    p[0] = i;
+    let j0 = 0;
+    const minv = new Float64Array(m + 1).fill(INF);
+    const used = new Uint8Array(m + 1);
+    do {
+      used[j0] = 1;
+      const i0 = p[j0]!;
+      let delta = INF;
+      let j1 = 0;
+      for (let j = 1; j <= m; j++) {
+        if (used[j]) continue;
+        const cur = a[i0 - 1]![j - 1]! - u[i0]! - v[j]!;
+        if (cur < minv[j]!) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j]! < delta) {
+          delta = minv[j]!;
+          j1 = j;
+        }
+      }
+      for (let j = 0; j <= m; j++) {
+        if (used[j]) {
+          u[p[j]!] += delta;
+          v[j] -= delta;
+        } else minv[j] -= delta;
+      }
+      j0 = j1;
+    } while (p[j0] !== 0);
+    do {
+      const j1 = way[j0]!;
+      p[j0] = p[j1]!;
+      j0 = j1;
+    } while (j0 !== 0);
+  }
+  return p;
 }

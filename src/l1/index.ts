@@ -121,8 +121,8 @@ function checkIds(ids: ArrayLike<number>, n: number): Int32Array {
 
 function checkGradeOptions(o: GradeOptions): Required<GradeOptions> {
   if (typeof o !== 'object' || o === null) throw argError('type', 'opts', 'an object', o);
-  const maxInputs = o.maxInputs ?? 4;
-  if (!Number.isInteger(maxInputs) || maxInputs < 1 || maxInputs > 6) throw argError('range', 'maxInputs', 'an integer in [1, 6]', maxInputs);
+  const maxInputs = o.maxInputs ?? 6;
+  if (!Number.isInteger(maxInputs) || maxInputs < 1 || maxInputs > 16) throw argError('range', 'maxInputs', 'an integer in [1, 16]', maxInputs);
   return { unordered: o.unordered === true, maxInputs };
 }
 

@@ -155,8 +155,11 @@ export class TsL1Query {
       if (b !== undefined) collect(d.bucketRoot[b]!, 0, levels);
     };
     const n = goal.params.length;
-    run(bucketName(BUCKET_POSITIONAL, n), n + 1);
-    if (!named) run(bucketName(BUCKET_NAMED_POSITIONAL, n), n + 1);
+    // Order-free matching may skip optional parameters anywhere: every tool with ≥ n parameters
+    // is a candidate (each is filed under its full arity); in order, the arity-n buckets hold them all.
+    const maxK = opts.unordered && !named && n > 0 && n <= (opts.maxInputs ?? 6) ? this.maxArity() : n;
+    for (let k = n; k <= maxK; k++) run(bucketName(BUCKET_POSITIONAL, k), k + 1);
+    if (!named) for (let k = n; k <= maxK; k++) run(bucketName(BUCKET_NAMED_POSITIONAL, k), k + 1);
     else {
       const ids = new Set(goal.params.map((p) => view.name(p.name!)));
       for (let b = 0; b < d.bucketKind.length; b++) {
@@ -179,6 +182,14 @@ export class TsL1Query {
       pen.push(g.penalty);
     }
     return { tools: Int32Array.from(tools), cls: Uint8Array.from(cls), penalty: Float64Array.from(pen) };
+  }
+
+  /** Largest positional bucket arity. */
+  private maxArity(): number {
+    let m = 0;
+    const d = this.built.data;
+    for (let b = 0; b < d.bucketKind.length; b++) if (d.bucketKind[b] !== BUCKET_NAMED && d.bucketArity[b]! > m) m = d.bucketArity[b]!;
+    return m;
   }
 
   /** Grades of the tools at internal positions `tools` (reference {@link gradeSignature}). */

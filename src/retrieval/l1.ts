@@ -127,7 +127,7 @@ export class UnorderedInputsL1 implements L1Stage {
   /** See {@link GradedL1.gradeIds}. */
   gradeIds(goal: Signature, ids: Int32Array): { cls: Uint8Array; penalty: Float64Array } {
     const ix = this.index();
-    if (ix) return ix.gradeIds(goal, ids, { unordered: true, maxInputs: this.maxInputs });
+    if (ix) return ix.gradeIds(goal, ids, { unordered: true });
     const inS1 = new Set(this.candidates(goal));
     return { cls: Uint8Array.from(ids, (v) => (inS1.has(v) ? 0 : 3)), penalty: new Float64Array(ids.length) };
   }
@@ -135,7 +135,7 @@ export class UnorderedInputsL1 implements L1Stage {
   /** See {@link GradedL1.grade}. */
   grade(goal: Signature): GradedSet {
     const ix = this.index();
-    if (ix) return ix.grade(goal, { unordered: true, maxInputs: this.maxInputs });
+    if (ix) return ix.grade(goal, { unordered: true });
     const ids = this.candidates(goal);
     return { ids, cls: new Uint8Array(ids.length), penalty: new Float64Array(ids.length) };
   }

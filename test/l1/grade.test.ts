@@ -61,6 +61,11 @@ describe('gradeSignature (the reference)', () => {
     expect(g('(int, str) -> ?', tool, { unordered: true })).toEqual({ cls: 0, penalty: 0 });
     expect(g('(enum["f"], int, str) -> ?', tool, { unordered: true })).toEqual({ cls: 0, penalty: 0 });
     expect(g('(int, str) -> ?', '(a: int) -> ?', { unordered: true }).cls).toBe(3);
+    // an optional parameter in the middle may be skipped; a required one may not
+    expect(g('(str, int) -> ?', tool.replace('days: int', 'note?: str, days: int'), { unordered: true })).toEqual({ cls: 0, penalty: 0 });
+    expect(g('(str, int) -> ?', '(city: str, note: str, days: int) -> ?', { unordered: true }).cls).toBe(3);
+    // more inputs than the permutations used to cover, in another order
+    expect(g('(int, bool, str, float, enum["x"]) -> ?', '(s: str, n: int, f: float, b?: bool, e?: enum["x", "y"]) -> ?', { unordered: true })).toEqual({ cls: 0, penalty: 0 });
   });
 });
 
@@ -150,7 +155,7 @@ describe('graded L1 index: native = TS twin = reference scan', () => {
   it.each(backends)('%s: bad options are RangeErrors', (_n, build) => {
     const ix = build([1], ['(a: int) -> int']);
     expect(() => ix.grade('(int) -> int', { maxInputs: 0 })).toThrow(RangeError);
-    expect(() => ix.grade('(int) -> int', { maxInputs: 9 })).toThrow('Expected "maxInputs" to be an integer in [1, 6] (got 9)');
+    expect(() => ix.grade('(int) -> int', { maxInputs: 17 })).toThrow('Expected "maxInputs" to be an integer in [1, 16] (got 17)');
   });
 });
 
