@@ -19,8 +19,8 @@
 import { CocodaError } from '../errors.ts';
 import type { ToolDag } from '../library/dag.ts';
 import type { CardSource, ShownCards } from '../planner/cards.ts';
-import { parseDecomposition, type PlannedSubGoal } from '../planner/decompose.ts';
-import { PLANNER_SYSTEM, cardsMessage, userMessage, type PlannerQuery } from '../planner/prompt.ts';
+import type { PlannedSubGoal } from '../planner/decompose.ts';
+import type { PlannerQuery } from '../planner/prompt.ts';
 import type { ChatMessageIn, LlmClient } from './client.ts';
 
 export interface LlmEpisodeOptions {
@@ -63,6 +63,9 @@ function failure(e: unknown): string {
  * and `planner.program` in its usage), retrieving cards from `source` over library version `dag`.
  */
 export async function runLlmEpisodes(llm: LlmClient, dag: ToolDag, source: CardSource, queries: readonly PlannerQuery[], opts: LlmEpisodeOptions = {}): Promise<LlmEpisode[]> {
+  // Loaded on use: `cocoda/llm` stays free of the planner's policy modules (layering test).
+  const { parseDecomposition } = await import('../planner/decompose.ts');
+  const { PLANNER_SYSTEM, cardsMessage, userMessage } = await import('../planner/prompt.ts');
   const sampling = { temperature: opts.temperature ?? 0, ...(opts.topP !== undefined ? { topP: opts.topP } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
   return Promise.all(
     queries.map(async (q, i): Promise<LlmEpisode> => {
