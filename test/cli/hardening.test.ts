@@ -76,6 +76,7 @@ describe('numeric flags', () => {
       [['tasks', 'sample', '--seed', '4294967296'], /"--seed" to be an integer from 0 to 2147483647/],
       [['evolve', path.join(tmp, 'never'), '--batch', '1000000'], /"--batch" to be an integer from 1 to 1000/],
       [['evolve', path.join(tmp, 'never'), '--test-size', '0'], /"--test-size" to be an integer from 1 to 10000/],
+      [['evolve', path.join(tmp, 'never'), '--steps', '10000', '--batch', '1000'], /"--steps" × "--batch" to be at most 100000 training tasks \(got 10000 × 1000 = 10000000\)/],
       [['library', 'add', lib, path.join(tmp, 'x.json'), '--timeout', '5'], /"--timeout" to be an integer from 10/],
     ];
     for (const [args, re] of cases) {

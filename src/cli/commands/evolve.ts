@@ -133,6 +133,10 @@ export function registerEvolve(program: Command): void {
         seed: intFlag('--seed', o.seed, FLAG_RANGES.seed)!,
         testSize: intFlag('--test-size', o.testSize, FLAG_RANGES.testSize)!,
       };
+      // The training stream (steps × batch tasks) is generated up front: bounded like `tasks --n`.
+      if (opts.steps * opts.batch > FLAG_RANGES.n[1]) {
+        throw new RangeError(`Expected "--steps" × "--batch" to be at most ${FLAG_RANGES.n[1]} training tasks (got ${opts.steps} × ${opts.batch} = ${opts.steps * opts.batch})`);
+      }
       if (!o.json) process.stdout.write(`${formatStepHeader()}\n`);
       const run = await runEvolve(dir, { ...opts, ...(o.json ? {} : { onStep: (s: StepReport) => process.stdout.write(`${formatStep(s)}\n`) }) });
       if (o.json) {
