@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { argError } from '../../errors.ts';
 import { commitLibrary, openOrInitLibrary } from '../../library/store.ts';
@@ -91,22 +88,6 @@ function printRun(dir: string, run: EvolveRun, write: (s: string) => void): void
   write('tokens/query: Typed DAG Retrieval cascade (src/retrieval) over each solution call as a typed sub-goal, Qwen3 tokens\n');
 }
 
-/**
- * The `npm start` job: `cocoda evolve` with the embedded defaults on a fresh library — in `dir`
- * when given, else in a new temp directory (kept, so the evolved library can be explored) —
- * printing the per-step report.
- */
-export async function runStartEvolve(o: { steps?: number; dir?: string } = {}): Promise<EvolveRun> {
-  const dir = o.dir ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'cocoda-start-evolve-')), 'library');
-  const steps = o.steps ?? 16;
-  const w = (s: string) => process.stdout.write(s);
-  w(`library-only co-evolution: cocoda evolve ${dir} --planner teacher --steps ${steps} (8 training queries per step, 48 held-out test tasks)\n`);
-  w(`${formatStepHeader()}\n`);
-  const run = await runEvolve(dir, { steps, onStep: (s) => w(`${formatStep(s)}\n`) });
-  printRun(dir, run, w);
-  w(`explore it: npx cocoda library stats ${dir}\n`);
-  return run;
-}
 
 
 /**
