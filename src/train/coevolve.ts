@@ -35,12 +35,12 @@ import { argError, CocodaError } from '../errors.ts';
 import { Sandbox } from '../exec/sandbox.ts';
 import { ToolDag } from '../library/dag.ts';
 import { libraryInserter } from '../library/insert.ts';
-import { headVersion, initLibrary, isLibraryDir, listVersions, loadLibraryVersion, saveLibrary } from '../library/store.ts';
+import { commitLibrary, headVersion, initLibrary, isLibraryDir, listVersions, loadLibraryVersion } from '../library/store.ts';
 import { seedRecords } from '../primitives/index.ts';
 import { FlatBm25Cards, TdrCards, type CardSource, type ShownCards } from '../planner/cards.ts';
 import type { PlannedSubGoal } from '../planner/decompose.ts';
-import { teacherEpisode } from '../planner/demos.ts';
-import { encodeSegments } from '../planner/prompt.ts';
+import { teacherEpisode, type TeacherEpisode } from '../planner/demos.ts';
+import { encodeSegments, episodeSegments, type Segment } from '../planner/prompt.ts';
 import { runEpisodes } from '../planner/runner.ts';
 import { packBatch, type GrpoBatch } from '../policy/batch.ts';
 import type { BackendName } from '../policy/backend.ts';
@@ -169,6 +169,22 @@ interface RunState {
   seed: number;
 }
 
+/**
+ * A demonstration's segments with words of the query dropped at rate `p` (never a word the
+ * decomposition or the program mentions, e.g. a value the program copies): SFT then cannot lean
+ * on one phrasing and learns from the words that matter, which helps on unseen phrasings.
+ */
+export function dropQueryWords(ep: TeacherEpisode, task: Pick<Task, 'query' | 'inputs'>, p: number, rng: Rng): Segment[] {
+  const protect = (ep.programText + ' ' + ep.decomposition).toLowerCase();
+  const words = task.query.split(/\s+/).filter(Boolean);
+  const kept = words.filter((w) => {
+    const core = w.toLowerCase().replace(/[^\p{L}\p{N}_]/gu, '');
+    if (core === '' || protect.includes(core)) return true;
+    return rng.uniform() >= p;
+  });
+  return episodeSegments({ query: kept.join(' '), inputs: task.inputs }, ep.decomposition, ep.shown.cards, ep.programText);
+}
+
 /** Per-step seeds: every random choice of step `s` derives from `(seed, s)`. */
 function stepSeed(seed: number, step: number, salt: number): number {
   const h = createHash('sha256').update(`${seed}:${step}:${salt}`).digest();
@@ -274,11 +290,15 @@ class RunLibrary {
   save(dag: ToolDag): void {
     const head = headVersion(this.dir);
     if (head !== undefined && head !== this.#last && !this.#ours(head)) this.#changed(head, this.#last);
-    if (head !== undefined && head > this.#last && !(dag.version > head || this.#ours(dag.version))) this.#changed(head, this.#last);
-    const file = saveLibrary(this.dir, dag, { keep: 0 });
-    this.#ledger[String(dag.version)] = sha256File(file);
+    const res = commitLibrary(this.dir, dag, { keep: 0 });
+    if (res.rebased && !res.unchanged && res.version !== dag.version) {
+      // Another writer committed between the check above and the store's lock: the store kept
+      // both (rebased), and the run stops rather than train on a library it did not build.
+      this.#changed(res.version, dag.version);
+    }
+    this.#ledger[String(res.version)] = sha256File(res.file);
     writeFileSync(this.#ledgerPath, JSON.stringify(this.#ledger));
-    this.#last = dag.version;
+    this.#last = res.version;
   }
 }
 
@@ -373,7 +393,13 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
       const snaps = [...new Set(pick)].map((v) => loadLibraryVersion(lib.dir, v));
       // The first snapshot shows primitives only (the SFT student also learns to plan without composites).
       snaps[0] = primitivesOnly(snaps[0]!);
-      const demos = snaps.flatMap((d) => trainTasks.map((t) => teacherEpisode(t, d, source)));
+      const demoTask = new Map<TeacherEpisode, Task>();
+      const demos = snaps.flatMap((d) => trainTasks.map((t) => {
+        const ep = teacherEpisode(t, d, source);
+        demoTask.set(ep, t);
+        return ep;
+      }));
+      const trainTaskOf = (ep: TeacherEpisode) => demoTask.get(ep)!;
       const texts = demos.map((d) => d.segments.map((s) => s.text).join(''));
       const tokenizer = fitTokenizer(texts, { vocabSize: cfg.tokenizer.vocabSize });
       const modelCfg = resolveConfig({ ...cfg.model, vocabSize: tokenizer.vocabSize });
@@ -382,7 +408,9 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
       const encoded = demos.map((d) => encodeSegments(tokenizer, d.segments));
       const tooLong = encoded.filter((e) => e.ids.length > modelCfg.maxSeqLen).length;
       if (tooLong) emit({ type: 'warning', message: `${tooLong} demonstrations exceed maxSeqLen ${modelCfg.maxSeqLen} and are left out` });
-      const data = encoded.filter((e) => e.ids.length <= modelCfg.maxSeqLen);
+      const keep = demos.map((_, i) => i).filter((i) => encoded[i]!.ids.length <= modelCfg.maxSeqLen);
+      const data = keep.map((i) => encoded[i]!);
+      const keptDemos = keep.map((i) => demos[i]!);
       const bs = cfg.sft.batch;
       const perEpoch = Math.ceil(data.length / bs);
       const total = perEpoch * cfg.sft.epochs;
@@ -412,8 +440,10 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
         }
         let sum = 0;
         let n = 0;
+        // Query word dropout (regularisation toward unseen phrasings): re-drawn every epoch.
+        const epochData = cfg.sft.wordDropout > 0 ? keptDemos.map((d) => encodeSegments(tokenizer, dropQueryWords(d, trainTaskOf(d), cfg.sft.wordDropout, rng))) : data;
         for (const idx of batches) {
-          const batch = packBatch(idx.map((i) => data[i]!.ids), idx.map((i) => data[i]!.mask), tokenizer.padId);
+          const batch = packBatch(idx.map((i) => epochData[i]!.ids), idx.map((i) => epochData[i]!.mask), tokenizer.padId);
           const r = sftTrainer.sftStep(batch);
           tokens += batch.batchSize * batch.seqLen;
           if (!r.skipped) {
