@@ -112,6 +112,7 @@ export type TrainEvent =
   | { type: 'stage'; stage: TrainStage; message: string }
   | { type: 'progress'; stage: TrainStage; done: number; total: number }
   | { type: 'step'; metrics: StepMetrics }
+  | { type: 'sft-epoch'; epoch: number; epochs: number; loss: number; tokensPerSec: number }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'warning'; message: string };
 
@@ -454,6 +455,7 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
         }
         lastLoss = n ? sum / n : NaN;
         jsonLine(dir, { type: 'sft-epoch', epoch: ep + 1, loss: lastLoss, tokens, ms: performance.now() - t0 });
+        emit({ type: 'sft-epoch', epoch: ep + 1, epochs: cfg.sft.epochs, loss: lastLoss, tokensPerSec: tokens / ((performance.now() - t0) / 1000) });
       }
       sftTrainer.dispose();
       sftInfo = { demos: data.length, epochs: cfg.sft.epochs, finalLoss: lastLoss, tokens, ms: performance.now() - t0 };

@@ -146,6 +146,7 @@ export async function runTrainCommand(dir: string, o: TrainCommandOptions): Prom
         barStage = e.stage;
       } else bar.update(e.done);
     } else if (e.type === 'step') log(formatStepLine(e.metrics));
+    else if (e.type === 'sft-epoch') log(`  SFT epoch ${e.epoch}/${e.epochs}: loss ${f(e.loss, 3)}, ${e.tokensPerSec.toFixed(0)} tokens/s`);
     else if (e.type === 'checkpoint' && !o.json) {
       if (bar) bar.update(0, { info: `checkpoint step ${e.step}` });
     } else if (e.type === 'warning') {
