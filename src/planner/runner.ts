@@ -17,7 +17,7 @@
  */
 import type { ToolDag } from '../library/dag.ts';
 import type { Policy } from '../policy/policy.ts';
-import { safeDecode, type FinishReason } from '../policy/sampling.ts';
+import { safeDecode, type FinishReason, type GenerateOptions } from '../policy/sampling.ts';
 import { chatStopIds, IM_END } from '../policy/chat.ts';
 import { CocodaError } from '../errors.ts';
 import type { CardSource, ShownCards } from './cards.ts';
@@ -33,6 +33,26 @@ export interface EpisodeOptions {
   maxDecompositionTokens?: number;
   /** Token budget of the program turn; default 192. */
   maxProgramTokens?: number;
+  /**
+   * Rows per `generate` call (default 16): bounds the activations of one prefill (the WASM heap
+   * is limited). Chunk `c` samples with seed `hash(seed, c)`, so streams depend on (seed, maxBatch).
+   */
+  maxBatch?: number;
+}
+
+/** `generate` over `prompts` in chunks of `maxBatch` rows (chunk c seeded by hash(seed, c)). */
+async function generateChunked(policy: Policy, prompts: number[][], opts: GenerateOptions, maxBatch: number) {
+  const out = { tokens: [] as number[][], logProbs: [] as number[][], finishReason: [] as FinishReason[] };
+  for (let i = 0; i < prompts.length; i += maxBatch) {
+    const part = prompts.slice(i, i + maxBatch);
+    const c = i / maxBatch;
+    const seed = c === 0 ? (opts.seed ?? 0) : (Math.imul((opts.seed ?? 0) ^ 0x7f4a7c15, 0x9e3779b1) + Math.imul(c, 0x85ebca6b)) >>> 0;
+    const r = await policy.generate(part, { ...opts, seed });
+    out.tokens.push(...r.tokens);
+    out.logProbs.push(...r.logProbs);
+    out.finishReason.push(...r.finishReason);
+  }
+  return out;
 }
 
 export interface Episode {
@@ -83,7 +103,8 @@ export async function runEpisodes(policy: Policy, dag: ToolDag, source: CardSour
   });
   const maxP1 = Math.max(...p1.map((p) => p.length));
   if (maxP1 + 8 > maxLen) throw new CocodaError(`a planner prompt has ${maxP1} tokens; the policy's maxSeqLen (${maxLen}) leaves no room to write`, 'ERR_CONTEXT_OVERFLOW');
-  const d = await policy.generate(p1, { ...gen, maxNewTokens: opts.maxDecompositionTokens ?? 160 });
+  const maxBatch = opts.maxBatch ?? 16;
+  const d = await generateChunked(policy, p1, { ...gen, maxNewTokens: opts.maxDecompositionTokens ?? 160 }, maxBatch);
 
   const episodes: Episode[] = queries.map((_, i) => {
     const decTokens = d.tokens[i]!;
@@ -125,7 +146,7 @@ export async function runEpisodes(policy: Policy, dag: ToolDag, source: CardSour
     p2.push(prompt);
   }
   if (p2.length > 0) {
-    const g = await policy.generate(p2, { ...gen, seed: (gen.seed + 0x9e3779b1) >>> 0, maxNewTokens: maxProg });
+    const g = await generateChunked(policy, p2, { ...gen, seed: (gen.seed + 0x9e3779b1) >>> 0, maxNewTokens: maxProg }, maxBatch);
     rows.forEach((q, j) => {
       const e = episodes[q]!;
       const ids = g.tokens[j]!;

@@ -565,7 +565,14 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
         const full = packBatch(rows.map((i) => eps[i]!.tokens), rows.map((i) => eps[i]!.mask), tok.padId);
         const old = new Float32Array(full.tokens.length);
         rows.forEach((i, r) => old.set(eps[i]!.logProbs, r * full.seqLen));
-        const refLp = ref.logProbs(full, { temperature: g.temperature });
+        // Reference log-probs in micro-batches (one forward over every row would not fit the WASM heap).
+        const refLp = new Float32Array(full.tokens.length);
+        for (let r0 = 0; r0 < rows.length; r0 += cfg.microBatch) {
+          const part = rows.slice(r0, r0 + cfg.microBatch);
+          const sub = packBatch(part.map((i) => eps[i]!.tokens), part.map((i) => eps[i]!.mask), tok.padId);
+          const lp = ref.logProbs(sub, { temperature: g.temperature });
+          part.forEach((_, k) => refLp.set(lp.subarray(k * sub.seqLen, (k + 1) * sub.seqLen), (r0 + k) * full.seqLen));
+        }
         const mb = g.miniBatch > 0 ? g.miniBatch : rows.length;
         const rng = new Rng(stepSeed(cfg.seed, step, 2));
         for (let ep = 0; ep < g.epochs; ep++) {
