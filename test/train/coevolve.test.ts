@@ -122,6 +122,29 @@ describe('co-evolution run (seeded, end to end)', () => {
   });
 });
 
+describe('SFT query word dropout', () => {
+  it('drops only words the decomposition and program do not use; p = 0 keeps the query', async () => {
+    const { dropQueryWords } = await import('../../src/train/coevolve.ts');
+    const { teacherEpisode } = await import('../../src/planner/demos.ts');
+    const { FlatBm25Cards } = await import('../../src/planner/cards.ts');
+    const { generateTasks } = await import('../../src/tasks/generate.ts');
+    const { ToolDag } = await import('../../src/library/dag.ts');
+    const { seedRecords } = await import('../../src/primitives/index.ts');
+    const { Rng } = await import('../../src/policy/rng.ts');
+    const dag = ToolDag.empty().add(seedRecords());
+    const task = generateTasks({ seed: 1, n: 1, split: 'train', domain: 'table', depth: 3 })[0]!;
+    const ep = teacherEpisode(task, dag, new FlatBm25Cards());
+    const same = dropQueryWords(ep, task, 0, new Rng(1));
+    expect(same.map((x) => x.text)).toEqual(ep.segments.map((x) => x.text));
+    const dropped = dropQueryWords(ep, task, 0.9, new Rng(2));
+    const q = /Query: (.*)\n/.exec(dropped[0]!.text)![1]!;
+    expect(q.split(' ').length).toBeLessThan(task.query.split(' ').length);
+    const lit = JSON.parse(ep.programText).calls.flatMap((c: { args: unknown[] }) => c.args).find((a: unknown) => typeof a === 'object' && a !== null && 'lit' in a);
+    if (lit) expect(q.toLowerCase()).toContain(String(lit.lit.value).toLowerCase()); // the value the program copies survives
+    expect(dropped.slice(1).map((x) => x.text)).toEqual(ep.segments.slice(1).map((x) => x.text));
+  });
+});
+
 describe('train config', () => {
   it('validates field by field, naming the field', () => {
     expect(() => resolveTrainConfig({ grpo: { bogus: 1 } })).toThrow(/"grpo\.bogus" to be a known field/);
