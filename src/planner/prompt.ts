@@ -25,9 +25,7 @@ import { IM_END, IM_START } from '../policy/chat.ts';
 import type { PolicyTokenizer } from '../policy/tokenizer.ts';
 
 /** The planner's system prompt: what the two assistant turns must contain. */
-export const PLANNER_SYSTEM =
-  'Plan with tools. Write the typed sub-goals as JSON [{"signature","intent"}]; then, given the tool cards, ' +
-  'write the program as JSON {"calls":[{"tool","args"}],"answer":{"ref":k}} (args: literals, {"input":name}, {"ref":k}).';
+export const PLANNER_SYSTEM = 'Write typed sub-goals as JSON, then a JSON program over the tool cards.';
 
 /** The query the planner sees: its text and named inputs (values stay with the runtime). */
 export interface PlannerQuery {

@@ -101,9 +101,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   sft: { tasks: 300, snapshots: 2, epochs: 3, batch: 16, lr: 3e-3, wordDropout: 0.1 },
   grpo: {
     steps: 24, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 3e-4,
-    klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0, maxInserts: 2, minFrequency: 2, memory: 64,
+    klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0.1, maxInserts: 2, minFrequency: 2, memory: 64,
   },
-  retrieval: { method: 'tdr', perGoal: 2, cover: 3 },
+  retrieval: { method: 'tdr', perGoal: 1, cover: 3 },
   composites: true,
   eval: { perDepth: 20, curvePerDepth: 4, every: 4 },
   checkpointEvery: 4,
