@@ -43,7 +43,7 @@ import { teacherEpisode, type TeacherEpisode } from '../planner/demos.ts';
 import { encodeSegments, episodeSegments, type Segment } from '../planner/prompt.ts';
 import { runEpisodes } from '../planner/runner.ts';
 import { packBatch, type GrpoBatch } from '../policy/batch.ts';
-import type { BackendName } from '../policy/backend.ts';
+import { fastestBackend, type BackendName } from '../policy/backend.ts';
 import { loadWeightsInto } from '../policy/checkpoint.ts';
 import { resolveConfig } from '../policy/config.ts';
 import { createPolicy, createTrainer, type Policy } from '../policy/policy.ts';
@@ -123,7 +123,10 @@ export interface CoevolveOptions {
   config?: unknown;
   quick?: boolean;
   resume?: boolean;
+  /** Policy backend (default: the fastest live one, `fastestBackend()`: torch when built, else wasm). */
   backend?: BackendName;
+  /** `torch` only: libtorch device (`cpu`, `cuda`, `cuda:N`). */
+  device?: string;
   threads?: number;
   /** Progress and metrics callback (the CLI draws its progress bar from it). */
   onEvent?: (e: TrainEvent) => void;
@@ -326,6 +329,9 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
     writeFileSync(runPath, JSON.stringify({ format: 'cocoda-train-run', version: 1, config: cfg }, null, 2) + '\n');
   }
   const planners = opts.planners ?? ['sft', 'coevolved', 'teacher', 'primitives'];
+  const chosen = opts.backend ? { backend: opts.backend, ...(opts.device ? { device: opts.device } : {}) } : await fastestBackend();
+  const backendOpts = { ...chosen, ...(opts.threads ? { threads: opts.threads } : {}) };
+  emit({ type: 'stage', stage: 'warm', message: `policy backend: ${chosen.backend}${chosen.device ? ` on ${chosen.device}` : ''}` });
   const sandbox = new Sandbox();
   const sandboxExec = new SandboxExecutor(sandbox);
   const executor = new BatchingExecutor(sandboxExec);
@@ -383,7 +389,7 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
     const trainTasks = generateTasks({ seed: cfg.seed + 7, n: cfg.sft.tasks, split: 'train' });
     if (opts.resume && existsSync(path.join(sftDir, 'config.json')) && existsSync(path.join(sftDir, 'run-sft.json'))) {
       const { loadPolicy } = await import('../policy/checkpoint.ts');
-      ref = await loadPolicy(sftDir, { ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.threads ? { threads: opts.threads } : {}) });
+      ref = await loadPolicy(sftDir, backendOpts);
       sftInfo = JSON.parse(readFileSync(path.join(sftDir, 'run-sft.json'), 'utf8')).sft;
     } else {
       emit({ type: 'stage', stage: 'sft', message: `stage 2: cold-start SFT on teacher demonstrations (${cfg.sft.tasks} queries × ${cfg.sft.snapshots} library snapshots)` });
@@ -404,7 +410,7 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
       const texts = demos.map((d) => d.segments.map((s) => s.text).join(''));
       const tokenizer = fitTokenizer(texts, { vocabSize: cfg.tokenizer.vocabSize });
       const modelCfg = resolveConfig({ ...cfg.model, vocabSize: tokenizer.vocabSize });
-      const policy = await createPolicy({ config: modelCfg, tokenizer, seed: cfg.seed, ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.threads ? { threads: opts.threads } : {}) });
+      const policy = await createPolicy({ config: modelCfg, tokenizer, seed: cfg.seed, ...backendOpts });
       policies.push(policy);
       const encoded = demos.map((d) => encodeSegments(tokenizer, d.segments));
       const tooLong = encoded.filter((e) => e.ids.length > modelCfg.maxSeqLen).length;

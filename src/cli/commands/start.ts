@@ -106,14 +106,15 @@ export function registerStart(program: Command): void {
     .description('the main job (npm start): warm library -> cold-start SFT -> GRPO co-evolution -> held-out evaluation by depth, with plots')
     .option('--dir <dir>', 'run directory (new); default: a new directory under the system temp dir (kept)')
     .option('--quick', 'toy scale: the same pipeline in a minute or two')
-    .option('--backend <name>', 'policy backend: wasm (default), cpu, tensorflow, torch (when built)')
+    .option('--backend <name>', 'policy backend: torch, wasm, cpu, tensorflow (default: the fastest live one)')
+    .option('--device <device>', 'torch only: cpu (default), cuda or cuda:N')
     .option('--json', 'print the cocoda train --json document instead of the report')
-    .action(async (opts: { dir?: string; quick?: boolean; backend?: string; json?: boolean }) => {
+    .action(async (opts: { dir?: string; quick?: boolean; backend?: string; device?: string; json?: boolean }) => {
       const { mkdtempSync } = await import('node:fs');
       const dir = opts.dir ? path.resolve(opts.dir) : path.join(mkdtempSync(path.join(os.tmpdir(), 'cocoda-start-')), 'run');
       const header = `cocoda — co-evolving a planner and its tool library (CoCoDA Algorithm 1) on the embedded task family${opts.quick ? ' (--quick: toy scale)' : ''}\n` +
         `run directory ${dir}; equivalent to: npx cocoda train ${dir}${opts.quick ? ' --quick' : ''}`;
-      await runTrainCommand(dir, { quick: opts.quick ?? false, json: opts.json ?? false, header, ...(opts.backend ? { backend: opts.backend } : {}) });
+      await runTrainCommand(dir, { quick: opts.quick ?? false, json: opts.json ?? false, header, ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.device ? { device: opts.device } : {}) });
     });
 }
 

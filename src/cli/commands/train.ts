@@ -88,6 +88,7 @@ export interface TrainCommandOptions {
   quick?: boolean;
   resume?: boolean;
   backend?: string;
+  device?: string;
   json?: boolean;
   /** Override planners (tests). */
   planners?: PlannerName[];
@@ -160,6 +161,7 @@ export async function runTrainCommand(dir: string, o: TrainCommandOptions): Prom
     res = await coevolve({
       dir, config, quick: o.quick ?? false, resume: o.resume ?? false,
       ...(backend ? { backend: backend as never } : {}),
+      ...(o.device ? { device: o.device } : {}),
       onEvent, shouldStop: () => interruptedOnce,
       ...(o.planners ? { planners: o.planners } : {}),
     });
@@ -193,9 +195,10 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'JSON config overriding any subset of the defaults (see docs/training.md)')
     .option('--quick', 'toy scale: the whole pipeline in a minute or two (numbers mean little)')
     .option('--resume', 'continue the run in <dir> from its latest usable checkpoint')
-    .option('--backend <name>', 'policy backend: wasm (default), cpu, tensorflow, torch (when built)')
+    .option('--backend <name>', 'policy backend: torch, wasm, cpu, tensorflow (default: the fastest live one, see cocoda info)')
+    .option('--device <device>', 'torch only: cpu (default), cuda or cuda:N')
     .option('--json', 'print {"eval": [...], "steps": [...], "checkpoint"} as JSON')
-    .action(async (dir: string, o: { config?: string; quick?: boolean; resume?: boolean; backend?: string; json?: boolean }) => {
+    .action(async (dir: string, o: { config?: string; quick?: boolean; resume?: boolean; backend?: string; device?: string; json?: boolean }) => {
       await runTrainCommand(path.resolve(dir), o);
     });
 }
