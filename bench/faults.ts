@@ -234,7 +234,9 @@ async function ioErrors(lab: Lab, reps: number): Promise<CampaignRow> {
         const name = `io_${err}_${point.replace(/-/g, '_')}_${k}`;
         const r = await cli(['library', 'import', lib, lab.spec(name)], { cwd: lab.root, env: { COCODA_FAILPOINTS: `${point}=${err}` } });
         const c = await afterFault(lab, lib, acked);
-        if (r.code !== 1 || !ERROR_LINE.test(r.stderr) || !r.stderr.includes(`[${err.toUpperCase()}]`)) c.defects.push('raw-error');
+        // Node's own process warnings (e.g. a stale native addon in a checkout) are not our output.
+        const ours = r.stderr.split('\n').filter((l) => !/^\(node:\d+\) |^\(Use `node --trace-warnings/.test(l)).join('\n');
+        if (r.code !== 1 || !ERROR_LINE.test(ours) || !ours.includes(`[${err.toUpperCase()}]`)) c.defects.push('raw-error');
         // The failed write is not visible (its tool is not in HEAD).
         try {
           if (openLibrary(lib, { recover: false }).dag.has(name)) c.defects.push('failed-write-visible');
