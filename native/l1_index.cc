@@ -1,4 +1,4 @@
-// L1 signature index (README "L1 index"): typed tries over interned head keys plus exact
+// L1 signature index (docs/retrieval.md "L1 index"): typed tries over interned head keys plus exact
 // unification of candidates, over the preorder type encoding of src/l1/encode.ts. The TypeScript
 // twin is src/l1/query-ts.ts (+ src/types/unify.ts for verification); the two must agree exactly,
 // which test/l1/index.test.ts checks against a brute-force scan.

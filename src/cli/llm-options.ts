@@ -1,6 +1,6 @@
 /**
  * The `--llm-*` options shared by commands whose roles an OpenAI-compatible endpoint can play
- * (README "LLM-backed roles"; docs/llm.md). Without `--llm-base-url` (or `OPENAI_BASE_URL`) every
+ * (docs/llm.md). Without `--llm-base-url` (or `OPENAI_BASE_URL`) every
  * role stays embedded.
  *
  *   --llm-base-url URL      e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama, cocoda serve)

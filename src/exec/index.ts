@@ -1,7 +1,7 @@
 /**
  * Sandboxed execution of tool bodies: programs (a tool and its transitive children compiled
  * together), the sandbox process, plain-data values, call traces and contracts.
- * See README "Sandboxed execution".
+ * See docs/sandbox.md.
  */
 export { Sandbox, defaultSandbox } from './sandbox.ts';
 export type { SandboxOptions, CallSpec, CallOutcome, ExecError, TraceNode, Violation, SandboxStats } from './sandbox.ts';

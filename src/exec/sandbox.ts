@@ -1,5 +1,5 @@
 /**
- * Sandboxed execution of tool bodies (README "Sandboxed execution").
+ * Sandboxed execution of tool bodies (docs/sandbox.md).
  *
  * A {@link Sandbox} owns one child process (`runner.cjs`) whose main thread runs tool calls
  * inside a single locked-down `node:vm` context, and whose watchdog thread kills the process

@@ -1,5 +1,5 @@
 /**
- * Plain data: the only values that cross the sandbox boundary (README "Sandboxed execution").
+ * Plain data: the only values that cross the sandbox boundary (docs/sandbox.md).
  *
  * Plain data is `null`, booleans, strings, numbers (including `NaN`, `Infinity`, `-Infinity`;
  * `-0` arrives as `0`), dense arrays of plain data and plain objects (prototype `Object.prototype`

@@ -1,7 +1,7 @@
 /**
  * Builds the flat (CSR) tries of the L1 index from a batch of tool signatures. One build serves
  * both backends: the TypeScript twin walks these arrays directly and the native index receives
- * them in one call (README "L1 index").
+ * them in one call (docs/retrieval.md "L1 index").
  *
  * Buckets (one trie each):
  *   kind 0 `p{n}`  unnamed tools, by position: levels key(P1)…key(Pn), key(R)

@@ -1,5 +1,5 @@
 /**
- * Graded L1 (README "Retrieval", docs/retrieval.md "Graded L1"): type compatibility of a tool with
+ * Graded L1 (docs/retrieval.md "Graded L1"): type compatibility of a tool with
  * a sub-goal as ordered classes instead of one hard gate. Real tool specs are loosely typed (enums
  * for strings, optional parameters given `None`, untyped results), so a tool that fails exact
  * unification may still be the right one; the class orders how much the types vouch for it.

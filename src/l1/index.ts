@@ -1,5 +1,5 @@
 /**
- * The L1 signature index (README "L1 index"): built once from a batch of `(id, Signature)`, it
+ * The L1 signature index (docs/retrieval.md "L1 index"): built once from a batch of `(id, Signature)`, it
  * answers "which tools unify with this sub-goal?" with exactly the ids a brute-force scan with
  * `unifySignature` would return, sorted ascending, in about O(log n + |S1|) rather than O(n).
  *

@@ -1,5 +1,5 @@
 /**
- * The key abstraction of the L1 index (README "L1 index"). Every type maps to one int32 *head key*;
+ * The key abstraction of the L1 index (docs/retrieval.md "L1 index"). Every type maps to one int32 *head key*;
  * `superKeys(k)` is the finite set of keys a tool parameter may have when a sub-goal supplies a
  * type of key `k`, `subKeys(k)` the keys a tool result may have when the sub-goal wants key `k`.
  * Both are sound over-approximations of subtyping (`A <: σ(P)` ⇒ `key(P) ∈ superKeys(key(A))`),

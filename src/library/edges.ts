@@ -2,7 +2,7 @@
  * Call-edge extraction: a tool's children are read from its executable body with a real
  * JavaScript parser (acorn), never declared by hand (DESIGN.md §1).
  *
- * Rules (README "Edges are extracted from bodies"):
+ * Rules (docs/library.md "Edges are extracted from bodies"):
  * * A body is the source of exactly one function declaration named after the tool
  *   (`function add(a, b) { return a + b; }`; `async function` is allowed, generators are not).
  * * Every `CallExpression` (also `f?.(x)`) whose callee is a plain identifier naming a library tool

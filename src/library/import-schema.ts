@@ -5,7 +5,7 @@
  * body (they are primitives, `origin: 'imported'`) and keep their original names, which need not
  * be JavaScript identifiers (`UberEats.get_menu`).
  *
- * The type mapping is the table in README "JSON-Schema import". A spec that cannot be mapped
+ * The type mapping is the table in docs/library.md "JSON-Schema import". A spec that cannot be mapped
  * fails with a `CocodaError` naming the tool and the field path, e.g.
  * `tool "X": parameters.properties.y.type: unsupported type "foo"` (`ERR_SCHEMA_UNSUPPORTED`),
  * or `ERR_SCHEMA_INVALID` for a malformed spec. {@link importSchemas} collects such failures per

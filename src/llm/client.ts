@@ -1,5 +1,5 @@
 /**
- * THE client of every LLM-billed role (README "LLM-backed roles"; docs/llm.md): one
+ * THE client of every LLM-billed role (docs/llm.md): one
  * OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama, SGLang, `cocoda serve` …) through the
  * official `openai` package.
  *

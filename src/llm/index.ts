@@ -1,5 +1,5 @@
 /**
- * LLM-backed roles through any OpenAI-compatible endpoint (README "LLM-backed roles"; docs/llm.md):
+ * LLM-backed roles through any OpenAI-compatible endpoint (docs/llm.md):
  * the one client ({@link LlmClient}: timeouts, retries with backoff, concurrency limit, usage per
  * role), the retrieval stages (D.4 L2, D.5 L3, D.6 L4, embeddings), InsertTool's semantic dedup
  * (D.8) and the teacher's abstraction (D.1). The embedded defaults stay the default; an endpoint

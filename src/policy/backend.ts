@@ -288,7 +288,7 @@ export interface BackendAvailability {
 
 /**
  * Which policy backends are live here, fastest first. The order is measured, not guessed: on
- * this repository's bench (README "Planner policy"), libtorch on the CPU with an optimised BLAS
+ * this repository's bench (docs/policy.md), libtorch on the CPU with an optimised BLAS
  * (OpenBLAS, MKL, BLIS) trains several times faster than WASM, while libtorch on the reference
  * BLAS is slower than WASM; a CUDA device is ranked first; the pure-JS `cpu` backend last.
  *

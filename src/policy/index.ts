@@ -1,7 +1,7 @@
 /**
  * The planner policy: a Qwen3-style decoder-only transformer on TensorFlow.js with tokenizers,
  * batched KV-cached sampling, log-probs, SFT and GRPO training, and safetensors checkpoints.
- * See README "Planner policy".
+ * See docs/policy.md.
  */
 export { createPolicy, createTrainer, Policy } from './policy.ts';
 export type { CreatePolicyOptions } from './policy.ts';

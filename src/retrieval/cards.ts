@@ -1,6 +1,6 @@
 /**
  * Tool cards: the exact text each record layer contributes to a prompt. Token accounting counts
- * these strings and nothing else, so the format is part of the contract (README "Retrieval").
+ * these strings and nothing else, so the format is part of the contract (docs/retrieval.md).
  *
  * Every card starts with the tool name so a planner can refer to it; one card is one line except
  * L4, which has one line per example.

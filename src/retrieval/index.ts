@@ -1,5 +1,5 @@
 /**
- * Typed DAG Retrieval (README "Retrieval"): tool cards and Qwen3 token accounting, the L1→L4
+ * Typed DAG Retrieval (docs/retrieval.md): tool cards and Qwen3 token accounting, the L1→L4
  * cascade with its stage interfaces, baselines (flat, flat dense, RAPTOR-style text tree), the
  * DepthBench evaluation set, synthetic distractors, and batch retrieval on a worker pool.
  */

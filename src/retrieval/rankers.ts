@@ -1,5 +1,5 @@
 /**
- * The pluggable stages of the cascade (README "Retrieval", docs/retrieval.md "Plugging in a
+ * The pluggable stages of the cascade (docs/retrieval.md "Plugging in a
  * ranker"): what an L2 ranker, an L3 checker and an L4 reranker receive and return. The embedded
  * implementations (no network) are {@link LexicalRanker} / the field-weighted ranker (L2),
  * {@link ContractChecker} (L3) and {@link ExampleReranker} (L4); an LLM- or embedding-backed stage

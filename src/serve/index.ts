@@ -1,5 +1,5 @@
 /**
- * Protocol front-ends (README "Serving"): the OpenAI-compatible model server for the policy
+ * Protocol front-ends (docs/protocols.md): the OpenAI-compatible model server for the policy
  * (`cocoda serve`) and, in ./mcp.ts, the MCP server and importer for libraries.
  */
 export { buildServer, startServer, isLoopback } from './openai.ts';

@@ -1,6 +1,6 @@
 /**
  * The type language: AST (./ast.ts), parser, canonical printer, nominal-type registry, subtyping
- * and unification. See README "Type language".
+ * and unification. See docs/types.md.
  */
 export * from './ast.ts';
 export { parseType, parseSignature, canonicalLiterals } from './parse.ts';

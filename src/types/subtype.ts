@@ -1,5 +1,5 @@
 /**
- * Subtyping, joins and meets for the type language (rules in README "Type language").
+ * Subtyping, joins and meets for the type language (rules in docs/types.md).
  *
  * `isSubtype(a, b)` is gradual: the unknown type `?` is a subtype and a supertype of everything,
  * at any depth. Type variables are rigid here (`'a <: 'a` only); unification (./unify.ts) is

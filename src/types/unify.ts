@@ -1,5 +1,5 @@
 /**
- * Unification of a sub-goal with a tool signature (README "Type language").
+ * Unification of a sub-goal with a tool signature (docs/types.md).
  *
  * A sub-goal `(A1..An) -> B` unifies with a tool `(P1..Pm) -> R` iff its parameters match the
  * tool's (by name or by position, below) and some substitution σ of the tool's type variables

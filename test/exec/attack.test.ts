@@ -1,5 +1,5 @@
 /**
- * The sandbox attack suite (README "Sandboxed execution"): every attack is stopped and reported
+ * The sandbox attack suite (docs/sandbox.md): every attack is stopped and reported
  * as an outcome with a reason, the host process is untouched, and later calls still work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -30,11 +30,11 @@ function file(name: string, content: string | object): string {
   return p;
 }
 
-/** The JSON block of the README section "Writing a tool file". */
+/** The JSON block of the docs/sandbox.md section "Writing a tool file". */
 function readmeToolFile(): string {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(path.join(ROOT, 'docs', 'sandbox.md'), 'utf8');
   const at = readme.indexOf('## Writing a tool file');
-  expect(at, 'README has a "Writing a tool file" section').toBeGreaterThanOrEqual(0);
+  expect(at, 'docs/sandbox.md has a "Writing a tool file" section').toBeGreaterThanOrEqual(0);
   const m = /```json\n([\s\S]*?)\n```/.exec(readme.slice(at));
   expect(m, 'the section has a ```json block').not.toBeNull();
   return m![1]!;

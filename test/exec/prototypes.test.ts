@@ -1,5 +1,5 @@
 /**
- * Independent check of the sandbox's freezing (README "Sandboxed execution"): starting from the
+ * Independent check of the sandbox's freezing (docs/sandbox.md): starting from the
  * context's global object and from syntax, walk everything reachable — properties, accessors,
  * prototypes — and also everything reachable by *calling*: construct every reachable function,
  * call every method of the instances (and of what those return, three levels deep). Every

@@ -1,5 +1,5 @@
 /**
- * Several processes writing one library (README "Snapshots and library directories"): a
+ * Several processes writing one library (docs/library.md "Snapshots and library directories"): a
  * `cocoda evolve` run saving a version per step while three `cocoda library add` loops add tools.
  * Every add that exited 0 must be in the final HEAD, and so must every composite evolve reported.
  */

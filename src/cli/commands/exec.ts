@@ -1,6 +1,6 @@
 /**
  * `cocoda run DIR NAME ARGS_JSON [--trace] [--json] [--no-contracts] [--timeout MS]`: run one tool
- * of a library in the sandbox and print its result (README "Running tools").
+ * of a library in the sandbox and print its result (docs/sandbox.md "Running tools").
  *
  * Output: the result as JSON (non-finite numbers as the strings "NaN", "Infinity", "-Infinity");
  * `--trace` adds the nested call tree; `--json` prints `{"result", "trace"}` (or `{"error",

@@ -1,6 +1,6 @@
 /**
  * `cocoda library init|add`: create a library holding the primitive set, and insert one tool
- * through InsertTool (README "Writing a tool file").
+ * through InsertTool (docs/sandbox.md "Writing a tool file").
  *
  *   cocoda library init DIR [--json]
  *   cocoda library add DIR FILE [--json] [--timeout MS] [--llm-base-url URL --llm-model NAME]
@@ -123,7 +123,7 @@ function registerAdd(library: Command): void {
     .command('add')
     .description('insert one tool from a JSON file or JS module through InsertTool: prints ADD|MERGE|REJECT: reason (exit 0 on ADD/MERGE, 3 on REJECT)')
     .argument('<dir>', 'library directory')
-    .argument('<file>', 'tool file: JSON, or a JS module exporting the record (README "Writing a tool file")')
+    .argument('<file>', 'tool file: JSON, or a JS module exporting the record (docs/sandbox.md "Writing a tool file")')
     .option('--json', 'print the decision as JSON {"action","code","reason","tool","version",…}')
     .option('--timeout <ms>', 'wall-time limit per example call', '2000');
   addLlmOptions(cmd, ['dedup'], ['dedup'])

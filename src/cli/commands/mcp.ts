@@ -1,6 +1,6 @@
 /**
  * `cocoda mcp DIR [--http PORT] [--host 127.0.0.1] [--api-key KEY] [--timeout MS]`: serve a library
- * over the Model Context Protocol (README "MCP"; docs/mcp.md): stdio by default (stdout is the
+ * over the Model Context Protocol (docs/mcp.md): stdio by default (stdout is the
  * protocol channel), streamable HTTP at `http://HOST:PORT/mcp` with `--http`. Tools: `retrieve`,
  * `run_tool`, `library_stats`, `add_tool`.
  *

@@ -1,7 +1,7 @@
 /**
  * `cocoda serve [--policy CKPT] [--library DIR] [--host 127.0.0.1] [--port 8000] [--api-key KEY]
  * [--model-name NAME] [--max-batch N] [--max-queue N] [--backend wasm|cpu|tensorflow] [--threads N]`:
- * an OpenAI-compatible server for the policy (README "Serving"; docs/serve.md).
+ * an OpenAI-compatible server for the policy (docs/protocols.md; docs/serve.md).
  *
  * Without `--policy` it serves an untrained policy of the default size with a byte-level
  * tokenizer (says so on stderr): the text is noise, the protocol is real (for wiring tests).
