@@ -12,22 +12,26 @@ import { VERSION } from '../version.ts';
 
 /**
  * The `cocoda` program. With `command`, only the module of that top-level command is loaded and
- * registered (start-up cost of one concept); without it (help, an unknown command), all of them.
+ * registered (start-up cost of one concept); with `null`, none (`--version`); without it (help, an
+ * unknown command), all of them.
  */
-export async function buildProgram(command?: string): Promise<Command> {
+export async function buildProgram(command?: string | null): Promise<Command> {
   const program = new Command('cocoda')
     .description('Co-evolving compositional tool libraries: typed tool DAG, retrieval, execution, training.')
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
-  const names = command !== undefined && Object.hasOwn(commandModules, command) ? [command] : Object.keys(commandModules);
+  const names = command === null ? [] : command !== undefined && Object.hasOwn(commandModules, command) ? [command] : Object.keys(commandModules);
   for (const name of names) await (await commandModules[name]!())(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   // The first word after the options is the command (the root program has no options taking values).
-  const program = await buildProgram(argv.slice(2).find((a) => !a.startsWith('-')));
+  // `--version` alone needs no command module (null: register none).
+  const args = argv.slice(2);
+  const word = args.find((a) => !a.startsWith('-'));
+  const program = await buildProgram(word ?? (args.length > 0 && args.every((a) => a === '-V' || a === '--version') ? null : undefined));
   try {
     await program.parseAsync(argv);
   } catch (err) {
