@@ -2,7 +2,7 @@
  * The native-boundary fuzzer, run in its own process by fuzz.test.ts so that a crash (a segfault
  * is exit 139, not an exception) is reported with the call that caused it.
  *
- *   node --import tsx test/native/fuzz-child.ts <seed> <calls>
+ *   node --import tsx test/native/fuzz-child.ts <seed> <calls> [log file]
  *
  * 1. Records the arguments of real calls of every addon entry (building and querying an L1 index,
  *    the DAG kernels, the reward kernels), so mutations start from inputs that pass the first
@@ -11,10 +11,11 @@
  *    kind and length, extreme numbers, wrong types, missing arguments), half with one recorded
  *    call mutated (an element set to an extreme value, an array truncated, extended, swapped for
  *    another kind, an argument dropped or replaced).
- * Before each call it writes `call <i> <entry> <mutation>` to stdout; at the end one JSON line of
- * counts. Any outcome other than a return or a thrown CocodaError stops it with exit 2.
+ * Before each call it writes `call <i> <entry> <mutation>` to the log file (a regular file: a
+ * synchronous write there never fails with EAGAIN as one to a pipe can); at the end one JSON line
+ * of counts on stdout. Any outcome other than a return or a thrown CocodaError stops it with exit 2.
  */
-import { writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { CocodaError, isErrorCode } from '../../src/errors.ts';
 import { nativeAddon } from '../../src/native/loader.ts';
 import { buildL1Index, nativeL1Unify } from '../../src/l1/index.ts';
@@ -25,6 +26,7 @@ import { nativeRewardKernels } from '../../src/reward/kernels.ts';
 
 const seed = Number(process.argv[2] ?? 1);
 const total = Number(process.argv[3] ?? 10_000);
+const logFd = process.argv[4] ? openSync(process.argv[4], 'w') : 1;
 const addon = nativeAddon();
 if (!addon) {
   console.log(JSON.stringify({ skipped: 'native addon not loaded' }));
@@ -172,7 +174,7 @@ function mutate(args: unknown[]): { args: unknown[]; how: string } {
 
 const stats = { calls: 0, returned: 0, threw: 0, mutated: 0, mutatedReturned: 0, perEntry: {} as Record<string, number>, codes: {} as Record<string, number> };
 const say = (line: string): void => {
-  writeSync(1, line + '\n');
+  writeSync(logFd, line + '\n');
 };
 for (let c = 0; c < total; c++) {
   const entry = pick(entries);
@@ -202,4 +204,5 @@ for (let c = 0; c < total; c++) {
     stats.codes[e.code] = (stats.codes[e.code] ?? 0) + 1;
   }
 }
-say(JSON.stringify({ entries, recorded: Object.fromEntries([...recorded].map(([k, v]) => [k, v.length])), ...stats }));
+if (logFd !== 1) closeSync(logFd);
+console.log(JSON.stringify({ entries, recorded: Object.fromEntries([...recorded].map(([k, v]) => [k, v.length])), ...stats }));

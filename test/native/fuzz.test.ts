@@ -3,6 +3,8 @@
 // never crash the process (test/native/fuzz-child.ts runs in a child so a segfault or abort is
 // reported with the call that caused it).
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/native/loader.ts';
@@ -15,15 +17,18 @@ describe('native boundary fuzz', () => {
     needNative(ctx);
     // Fixed under CI (reproducible), fresh locally (keeps finding new inputs); FC_SEED overrides.
     const seed = Number(process.env.FC_SEED ?? (process.env.CI ? 20261122 : Math.floor(Math.random() * 2 ** 31)));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'test', 'native', 'fuzz-child.ts'), String(seed), String(CALLS)], {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'cocoda-fuzz-'));
+    const log = path.join(tmp, 'calls.log');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'test', 'native', 'fuzz-child.ts'), String(seed), String(CALLS), log], {
       cwd: packageRoot,
       encoding: 'utf8',
       maxBuffer: 1 << 28,
       timeout: 300_000,
     });
-    const lines = r.stdout.trimEnd().split('\n');
-    const last = lines[lines.length - 1] ?? '';
-    const context = `seed ${seed}, exit ${r.status} ${r.signal ?? ''}; last lines:\n${lines.slice(-3).join('\n')}\n${r.stderr.slice(-2000)}`;
+    const calls = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : [];
+    rmSync(tmp, { recursive: true, force: true });
+    const last = r.stdout.trimEnd().split('\n').at(-1) ?? '';
+    const context = `seed ${seed}, exit ${r.status} ${r.signal ?? ''}; last calls:\n${calls.slice(-3).join('\n')}\n${r.stderr.slice(-2000)}`;
     expect(r.signal, context).toBeNull();
     expect(r.status, context).toBe(0);
     const stats = JSON.parse(last) as { entries: string[]; calls: number; perEntry: Record<string, number>; recorded: Record<string, number>; threw: number; returned: number; mutatedReturned: number; codes: Record<string, number> };
