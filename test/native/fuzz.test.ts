@@ -2,7 +2,7 @@
 // offsets, numbers and wrong types must return or throw a CocodaError with a registered code —
 // never crash the process (test/native/fuzz-child.ts runs in a child so a segfault or abort is
 // reported with the call that caused it).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,17 +13,25 @@ import { needNative } from '../helpers/skip.ts';
 const CALLS = 12_000;
 
 describe('native boundary fuzz', () => {
-  it(`${CALLS.toLocaleString('en-US')} calls of every entry with random and mutated arguments: no crash, only CocodaErrors`, (ctx) => {
+  it(`${CALLS.toLocaleString('en-US')} calls of every entry with random and mutated arguments: no crash, only CocodaErrors`, async (ctx) => {
     needNative(ctx);
     // Fixed under CI (reproducible), fresh locally (keeps finding new inputs); FC_SEED overrides.
     const seed = Number(process.env.FC_SEED ?? (process.env.CI ? 20261122 : Math.floor(Math.random() * 2 ** 31)));
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'cocoda-fuzz-'));
     const log = path.join(tmp, 'calls.log');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'test', 'native', 'fuzz-child.ts'), String(seed), String(CALLS), log], {
-      cwd: packageRoot,
-      encoding: 'utf8',
-      maxBuffer: 1 << 28,
-      timeout: 300_000,
+    // Asynchronously: a long spawnSync under load starves vitest's worker RPC.
+    const r = await new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'test', 'native', 'fuzz-child.ts'), String(seed), String(CALLS), log], { cwd: packageRoot });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+      child.on('error', reject);
+      child.on('close', (status, signal) => {
+        clearTimeout(timer);
+        resolve({ status, signal, stdout, stderr });
+      });
     });
     const calls = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : [];
     rmSync(tmp, { recursive: true, force: true });
