@@ -5,8 +5,8 @@
  * * **L1** (free, graded): every tool gets a type class — 0 exact, 1 coercible, 2 unknown result
  *   `?`, 3 incompatible (src/l1/grade.ts). The cascade looks at the class-0 tools (when the goal
  *   constrains its output) and at the tools the intent's words find (the lexical top `L`), graded
- *   by the L1 index; when fewer than `minCandidates` of them are compatible it enumerates every
- *   tool of classes 0–2, and when even those are too few it admits class-3 tools that match the
+ *   by the L1 index; when none of them is compatible it enumerates every tool of classes 0–2, and
+ *   when fewer than `minCandidates` are compatible it also admits class-3 tools that match the
  *   intent's words. S1 = the admitted tools. A sub-goal therefore never ends without a winner while
  *   some tool is type-compatible or shares a word with the intent.
  * * **Pre-ranker** (free): the type prior (class, coercion penalty) plus the field-weighted
@@ -55,7 +55,7 @@ export interface L1Stage {
 }
 
 /** Default number of L2 cards the pre-ranker lets through (chosen by `cocoda bench retrieval`, docs/retrieval.md). */
-export const DEFAULT_M = 32;
+export const DEFAULT_M = 8;
 /** Default type prior per class (exact, coercible, unknown result, incompatible), added to the lexical score in [0, 1]. */
 export const DEFAULT_CLASS_PRIOR: readonly [number, number, number, number] = [0, -0.15, -1, -2];
 /** Default weight of the coercion penalty in the type prior. */
@@ -72,8 +72,8 @@ export interface CascadeOptions {
   /** Cards shown at L2 at most (the pre-ranker's cap; default {@link DEFAULT_M}). */
   m?: number;
   /**
-   * Graded L1 widens (classes 0–2 enumerated, then class 3 admitted) while fewer than this many
-   * compatible tools are found (default `m`).
+   * Class-3 (incompatible) tools that share a word with the intent are admitted when fewer than
+   * this many compatible tools are found (default `m`).
    */
   minCandidates?: number;
   /** Tools of the lexical top list graded by L1 (default `max(16 m, 512)`). */
@@ -509,7 +509,8 @@ export class Retriever {
     let compatible = 0;
     for (const v of pool) if (cls[v]! <= 2) compatible++;
     let fallback: Selection['fallback'] = 'none';
-    if (compatible < this.minCandidates && isGraded(l1)) {
+    // Nothing compatible among the cheap answers: enumerate classes 0–2 (the goal's buckets).
+    if (compatible === 0 && isGraded(l1)) {
       fallback = 'graded';
       const all = l1.grade(sig);
       for (let i = 0; i < all.ids.length; i++) add(all.ids[i]!, all.cls[i]!, all.penalty[i]!);
