@@ -31,8 +31,13 @@ export interface PolicyBenchRow {
   sampleTokPerSec: number;
   /** Achieved model GFLOP/s of training (6·N·tokens + attention, see `trainFlopsPerToken`). */
   gflops: number;
-  /** gflops / peakGflops. */
+  /**
+   * gflops / the backend's matmul peak measured right before and right after this size (the
+   * higher of the two, `localPeakGflops`): on a shared machine the peak drifts with load during a
+   * run, so each size is held to the peak of its own moment.
+   */
   fractionOfPeak: number;
+  localPeakGflops?: number;
   /** Share of one profiled training step by kernel family (sums to 1 with `framework`). */
   timeShare: Record<string, number>;
 }
@@ -45,7 +50,7 @@ export interface PolicyBenchResult {
   device?: string;
   blas?: string;
   blasThreads?: number;
-  /** Best square float32 matmul GFLOP/s on this backend in this run (measured before and after the sizes). */
+  /** Best square float32 matmul GFLOP/s on this backend in this run (measured before, between and after the sizes). */
   peakGflops: number;
   /** 1-minute load average at the start and end (other processes skew every number). */
   loadAvg: [number, number];
@@ -249,11 +254,17 @@ export async function runPolicyBenches(backends: BackendName[], opts: Omit<Polic
     log(`${info.backend}: peak matmul ${peaks.at(-1)!.toFixed(1)} GFLOP/s (load average ${load0.toFixed(2)})`);
   }
   const rows: PolicyBenchRow[][] = infos.map(() => []);
+  const allPeaks: number[][] = peaks.map((p) => [p]);
   for (const name of sizes) {
     for (let i = 0; i < infos.length; i++) {
       const info = infos[i]!;
       if (info.backend !== 'torch') await initBackend(info.backend);
+      const before = await peakOf(info, 0.6);
       const row = await benchSize(info, name, seconds, peaks[i]!);
+      const after = await peakOf(info, 0.6);
+      row.localPeakGflops = Math.max(before, after);
+      row.fractionOfPeak = row.gflops / row.localPeakGflops;
+      allPeaks[i]!.push(before, after);
       rows[i]!.push(row);
       log(`${info.backend} ${name}: ${(row.params / 1e6).toFixed(2)}M params, train ${row.trainTokPerSec.toFixed(0)} tok/s (${row.gflops.toFixed(1)} GFLOP/s), sample ${row.sampleTokPerSec.toFixed(0)} tok/s`);
     }
@@ -263,9 +274,8 @@ export async function runPolicyBenches(backends: BackendName[], opts: Omit<Polic
     const info = infos[i]!;
     if (info.backend !== 'torch') await initBackend(info.backend);
     const after = await peakOf(info);
-    const peakGflops = Math.max(peaks[i]!, after);
+    const peakGflops = Math.max(after, ...allPeaks[i]!);
     log(`${info.backend}: peak matmul after the sizes ${after.toFixed(1)} GFLOP/s`);
-    for (const row of rows[i]!) row.fractionOfPeak = row.gflops / peakGflops;
     runs.push({ ...(await describeBackend(info)), peakGflops, loadAvg: [load0, loadavg()[0]!], rows: rows[i]! });
   }
   const ratios: PolicyBenchComparison['ratios'] = [];
@@ -295,11 +305,11 @@ export function formatPolicyBench(r: PolicyBenchResult): string {
   const lines = [
     `backend ${r.backend} (${r.variant}), ${r.threads} thread(s)${r.blasThreads ? `, ${r.blas} pool ${r.blasThreads}` : ''}, reference matmul peak ${r.peakGflops.toFixed(1)} GFLOP/s, load average ${r.loadAvg[0].toFixed(1)} → ${r.loadAvg[1].toFixed(1)}`,
     '',
-    'size     params   train tok/s   GFLOP/s   % of peak   sample tok/s',
+    'size     params   train tok/s   GFLOP/s   % of peak (local peak)   sample tok/s',
   ];
   for (const row of r.rows) {
     lines.push(
-      `${row.name.padEnd(8)} ${(row.params / 1e6).toFixed(2).padStart(5)}M ${row.trainTokPerSec.toFixed(0).padStart(12)} ${row.gflops.toFixed(1).padStart(9)} ${(100 * row.fractionOfPeak).toFixed(0).padStart(10)}% ${row.sampleTokPerSec.toFixed(0).padStart(13)}`,
+      `${row.name.padEnd(8)} ${(row.params / 1e6).toFixed(2).padStart(5)}M ${row.trainTokPerSec.toFixed(0).padStart(12)} ${row.gflops.toFixed(1).padStart(9)} ${(100 * row.fractionOfPeak).toFixed(0).padStart(10)}% (${(row.localPeakGflops ?? r.peakGflops).toFixed(1).padStart(5)}) ${row.sampleTokPerSec.toFixed(0).padStart(13)}`,
     );
   }
   lines.push('', `where one training step's time goes (batch ${r.rows[0]?.batch.join(' × ') ?? '-'} tokens):`);

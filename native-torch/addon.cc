@@ -141,6 +141,18 @@ static std::vector<std::string> LoadedBlas() {
   return out;
 }
 
+int BlasThreads() {
+  using Get = int (*)();
+  static auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get != nullptr ? get() : -1;
+}
+
+void SetBlasThreads(int n) {
+  using Set = void (*)(int);
+  static auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set != nullptr) set(n);
+}
+
 static Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsFunction()) Throw(info.Env(), "ERR_NATIVE_ARG", "setErrorClass: argument 0 must be a function");
   State(info.Env())->errorClass = Napi::Persistent(info[0].As<Napi::Function>());
@@ -163,9 +175,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("blasLibraries", blas);
     o.Set("parallelInfo", at::get_parallel_info());
     // OpenBLAS runs its own thread pool; ask it (via the symbol, no link-time dependency).
-    using GetThreads = int (*)();
-    auto openblasThreads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    o.Set("blasThreads", openblasThreads != nullptr ? openblasThreads() : -1);
+    o.Set("blasThreads", BlasThreads());
     return o;
   });
 }
@@ -174,6 +184,7 @@ static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = ArgInt(info, 0, "setThreads");
   if (n < 1) Throw(info.Env(), "ERR_NATIVE_ARG", "setThreads: argument 0 must be >= 1");
   at::set_num_threads(static_cast<int>(n));
+  SetBlasThreads(static_cast<int>(n));  // one knob for both pools
   return Napi::Number::New(info.Env(), at::get_num_threads());
 }
 

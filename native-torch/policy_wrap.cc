@@ -140,6 +140,7 @@ class TorchPolicy : public Napi::ObjectWrap<TorchPolicy> {
     return Guard(env, "cachedLogits", [&]() -> Napi::Value {
       at::NoGradGuard g;
       at::Tensor all = IdsTensor(ids.Data(), {B, T}, m->device);
+      SingleThreadScope oneThread;
       KvCache cache = m->NewCache(B, T);
       ForwardOptions fo;
       fo.cache = &cache;

@@ -56,6 +56,7 @@ at::Tensor SampleRows(const at::Tensor& logits, double temperature, double topP,
 
 SampleResult Sample(const Model& model, const SampleRequest& req) {
   at::NoGradGuard noGrad;
+  SingleThreadScope oneThread;
   const at::Device dev = model.device;
   const auto lopt = at::TensorOptions().dtype(at::kLong);
   const auto fopt = at::TensorOptions().dtype(at::kFloat);

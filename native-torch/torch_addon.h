@@ -5,6 +5,7 @@
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <cstdint>
 #include <string>
@@ -41,6 +42,29 @@ Napi::Float32Array ToFloat32Array(Napi::Env env, const at::Tensor& t);
 
 // Parses "cpu" / "cuda" / "cuda:N"; throws ERR_TORCH_DEVICE naming the device if it does not exist.
 at::Device ParseDevice(Napi::Env env, const std::string& name);
+
+// OpenBLAS's own thread pool (looked up with dlsym: no link-time dependency on OpenBLAS);
+// -1 / no-op when the BLAS is not OpenBLAS.
+int BlasThreads();
+void SetBlasThreads(int n);
+
+// Runs decode-sized work (a few rows per op) on one thread, BLAS and ATen: waking OpenBLAS's
+// pool for such products cost 4× per decode step here when the cores were shared (158 → 39 ms per
+// pass), and ATen's OpenMP pool another 1.4× on sampling.
+class SingleThreadScope {
+ public:
+  SingleThreadScope() : blas_(BlasThreads()), aten_(at::get_num_threads()) {
+    if (blas_ > 1) SetBlasThreads(1);
+    if (aten_ > 1) at::set_num_threads(1);
+  }
+  ~SingleThreadScope() {
+    if (blas_ > 1) SetBlasThreads(blas_);
+    if (aten_ > 1) at::set_num_threads(aten_);
+  }
+
+ private:
+  int blas_, aten_;
+};
 
 // Mirrors src/policy/config.ts (PolicyConfig).
 struct Config {
