@@ -18,6 +18,7 @@ import { fastestBackend, initBackend, policyBackends } from '../../src/policy/ba
 import { type GrpoBatch, packBatch } from '../../src/policy/batch.ts';
 import { loadPolicy, loadWeightsInto } from '../../src/policy/checkpoint.ts';
 import type { PolicyConfig } from '../../src/policy/config.ts';
+import type { PolicyTokenizer } from '../../src/policy/tokenizer.ts';
 import { type Policy, createPolicy, createTrainer } from '../../src/policy/policy.ts';
 import { TorchModel } from '../../src/policy/torch/model.ts';
 import { classifyBlas, torchAddon, torchStatus } from '../../src/policy/torch/native.ts';
@@ -216,6 +217,8 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
   });
 
   it('samples the same tokens as the TS sampler for the same seed (temperature, top-p, greedy, stops)', async () => {
+    // A stand-in tokenizer: id i decodes to one letter; ids ≥ 1000 are beyond its vocabulary.
+    const letters = { vocabSize: 1000, eosId: 1, decode: (ids: number[]) => ids.map((i) => String.fromCharCode(97 + (i % 26))).join('') } as unknown as PolicyTokenizer;
     const config = { ...BENCH_SIZES.small, maxSeqLen: 64, initStd: 0.1 };
     const [w, t] = await pair(config, 8);
     const prompts = randomSeqs(5, 6, config.vocabSize!, 3).map((p, i) => p.slice(0, 2 + i));
@@ -224,11 +227,15 @@ describe.skipIf(!live)('torch vs wasm parity', () => {
       { temperature: 0.7, topP: 0.9, seed: 2 },
       { temperature: 0, seed: 3 },
       { temperature: 1.3, topP: 0.5, seed: 4, eosId: 7, stop: [[5, 6]] },
+      // stop strings are cut on the host: same tokens, texts and finish reasons as the TS sampler
+      { temperature: 1, seed: 5, stopStrings: ['q', 'zz'], tokenizer: letters },
     ]) {
       const a = await w.generate(prompts, { maxNewTokens: 12, ...opts });
       const b = await t.generate(prompts, { maxNewTokens: 12, ...opts });
       expect(b.tokens).toEqual(a.tokens);
       expect(b.finishReason).toEqual(a.finishReason);
+      expect(b.texts).toEqual(a.texts);
+      if (opts.stopStrings) expect(a.finishReason).toContain('stop');
       b.logProbs.forEach((row, i) => row.forEach((x, j) => expect(Math.abs(x - a.logProbs[i]![j]!)).toBeLessThan(1e-4)));
     }
     w.dispose();

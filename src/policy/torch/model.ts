@@ -15,7 +15,7 @@ import { argError } from '../../errors.ts';
 import { type TokenBatch } from '../batch.ts';
 import { type PolicyConfig, type WeightSpec, weightSpecs } from '../config.ts';
 import { initialWeights } from '../model.ts';
-import { type FinishReason, type GenerateOptions, type GenerateResult, checkGenerateArgs, rowSeed } from '../sampling.ts';
+import { type FinishReason, type GenerateOptions, type GenerateResult, checkGenerateArgs, rowSeed, safeDecode } from '../sampling.ts';
 import { type NativeTorchPolicy, type NativeTorchTrainer, torchAddon } from './native.ts';
 
 const FINISH: Record<number, FinishReason> = { 1: 'eos', 2: 'stop', 3: 'length' };
@@ -135,7 +135,7 @@ export class TorchModel {
           const row = tokens[b]!;
           for (let t = 0; t < row.length; t++) {
             if (t === row.length - 1 && finishReason[b] !== 'length') break;
-            const text = a.tokenizer!.decode(row.slice(0, t + 1));
+            const text = safeDecode(a.tokenizer!, row.slice(0, t + 1));
             if (a.stopStrings.some((s) => text.includes(s))) {
               row.length = t + 1;
               logProbs[b]!.length = t + 1;
@@ -147,7 +147,7 @@ export class TorchModel {
       }
     }
     const tok = a.tokenizer;
-    return { tokens, logProbs, finishReason, ...(tok ? { texts: tokens.map((t) => tok.decode(t)) } : {}) };
+    return { tokens, logProbs, finishReason, ...(tok ? { texts: tokens.map((t) => safeDecode(tok, t)) } : {}) };
   }
 
   dispose(): void {
