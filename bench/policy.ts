@@ -246,11 +246,14 @@ export async function runPolicyBenches(backends: BackendName[], opts: Omit<Polic
     log(`backend ${infos.at(-1)!.variant}, ${infos.at(-1)!.threads} thread(s)`);
   }
   const load0 = loadavg()[0]!;
+  // Peak measurements scale with --seconds (1 s and 0.6 s at the default 3 s per size).
+  const peakSecs = Math.min(1, seconds / 3);
+  const localSecs = Math.min(0.6, seconds / 5);
   const peaks: number[] = [];
   for (const info of infos) {
     // tfjs backends share one global: re-select this one before measuring it.
     if (info.backend !== 'torch') await initBackend(info.backend);
-    peaks.push(await peakOf(info));
+    peaks.push(await peakOf(info, peakSecs));
     log(`${info.backend}: peak matmul ${peaks.at(-1)!.toFixed(1)} GFLOP/s (load average ${load0.toFixed(2)})`);
   }
   const rows: PolicyBenchRow[][] = infos.map(() => []);
@@ -259,9 +262,9 @@ export async function runPolicyBenches(backends: BackendName[], opts: Omit<Polic
     for (let i = 0; i < infos.length; i++) {
       const info = infos[i]!;
       if (info.backend !== 'torch') await initBackend(info.backend);
-      const before = await peakOf(info, 0.6);
+      const before = await peakOf(info, localSecs);
       const row = await benchSize(info, name, seconds, peaks[i]!);
-      const after = await peakOf(info, 0.6);
+      const after = await peakOf(info, localSecs);
       row.localPeakGflops = Math.max(before, after);
       row.fractionOfPeak = row.gflops / row.localPeakGflops;
       allPeaks[i]!.push(before, after);
@@ -273,7 +276,7 @@ export async function runPolicyBenches(backends: BackendName[], opts: Omit<Polic
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!;
     if (info.backend !== 'torch') await initBackend(info.backend);
-    const after = await peakOf(info);
+    const after = await peakOf(info, peakSecs);
     const peakGflops = Math.max(after, ...allPeaks[i]!);
     log(`${info.backend}: peak matmul after the sizes ${after.toFixed(1)} GFLOP/s`);
     runs.push({ ...(await describeBackend(info)), peakGflops, loadAvg: [load0, loadavg()[0]!], rows: rows[i]! });

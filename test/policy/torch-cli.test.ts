@@ -4,16 +4,16 @@
  * (runs + ratios). Skipped where the torch addon is not built.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { torchStatus } from '../../src/policy/torch/native.ts';
+import { cocodaAsync } from '../helpers/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const cocoda = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cocoda.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+// Asynchronous spawns: a bench run can take a minute on a loaded machine, and a blocked worker
+// misses vitest's 60 s RPC deadline.
+const cocoda = (...args: string[]) => cocodaAsync(args).then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
 
 describe('cocoda info (policy backends)', () => {
-  it('lists the policy backends with the fastest live one and the torch status', () => {
-    const r = cocoda('info', '--json');
+  it('lists the policy backends with the fastest live one and the torch status', async () => {
+    const r = await cocoda('info', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.backend).toMatch(/native|ts/);
@@ -22,15 +22,15 @@ describe('cocoda info (policy backends)', () => {
     if (!j.policy.torch.live) expect(j.policy.torch.enable).toMatch(/build:torch|COCODA_NO/);
     else expect(j.policy.torch).toMatchObject({ torchVersion: expect.any(String), blas: expect.any(String) });
     expect(j.policy.fastest.backend).toBe(j.policy.backends.find((b: { live: boolean }) => b.live).name);
-    const off = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cocoda.mjs'), 'info'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, COCODA_NO_TORCH: '1' } });
+    const off = await cocodaAsync(['info'], { env: { COCODA_NO_TORCH: '1' } });
     expect(off.stdout).toMatch(/torch\s+off\s+COCODA_NO_TORCH=1/);
     expect(off.stdout).toMatch(/default of cocoda train: wasm/);
   });
 });
 
 describe.skipIf(!torchStatus().live)('cocoda policy bench --backend torch,wasm', () => {
-  it('measures both backends in one run and prints the ratios', () => {
-    const r = cocoda('policy', 'bench', '--backend', 'torch,wasm', '--sizes', 'small', '--seconds', '0.2', '--json');
+  it('measures both backends in one run and prints the ratios', async () => {
+    const r = await cocoda('policy', 'bench', '--backend', 'torch,wasm', '--sizes', 'small', '--seconds', '0.2', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.runs.map((x: { backend: string }) => x.backend)).toEqual(['torch', 'wasm']);
@@ -41,7 +41,7 @@ describe.skipIf(!torchStatus().live)('cocoda policy bench --backend torch,wasm',
     expect(j.runs[0]).toMatchObject({ device: 'cpu', blas: expect.any(String) });
     expect(Object.keys(j.runs[0].rows[0].timeShare)).toContain('backward (autograd)');
     expect(j.ratios).toEqual([{ name: 'small', backend: 'torch', over: 'wasm', train: expect.any(Number), sample: expect.any(Number) }]);
-    const bad = cocoda('policy', 'bench', '--backend', 'torch', '--device', 'cuda:3', '--sizes', 'small');
+    const bad = await cocoda('policy', 'bench', '--backend', 'torch', '--device', 'cuda:3', '--sizes', 'small');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/cuda:3.*does not exist/);
   }, 120_000);

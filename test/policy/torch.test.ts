@@ -8,7 +8,7 @@
  * which turns "not built" into a failure. COCODA_TORCH_DEVICE=cuda (scripts/gpu-check.sh) puts every
  * torch policy on the GPU.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +23,10 @@ import { type Policy, createPolicy, createTrainer } from '../../src/policy/polic
 import { TorchModel } from '../../src/policy/torch/model.ts';
 import { classifyBlas, torchAddon, torchStatus } from '../../src/policy/torch/native.ts';
 import { tinyConfig } from './helpers.ts';
+
+// The libtorch calls are synchronous; give the event loop a turn between tests so that vitest's
+// worker RPC (a fixed 60 s timeout) is answered even when a loaded machine slows them down.
+beforeEach(() => new Promise<void>((resolve) => setTimeout(resolve, 1)));
 
 const status = torchStatus();
 /** scripts/gpu-check.sh runs this file with COCODA_TORCH_DEVICE=cuda. */
