@@ -40,7 +40,8 @@ import { seedRecords } from '../primitives/index.ts';
 import { FlatBm25Cards, TdrCards, type CardSource, type ShownCards } from '../planner/cards.ts';
 import type { PlannedSubGoal } from '../planner/decompose.ts';
 import { teacherEpisode, type TeacherEpisode } from '../planner/demos.ts';
-import { encodeSegments, episodeSegments, type Segment } from '../planner/prompt.ts';
+import { encodeSegments } from '../planner/prompt.ts';
+import { augmentDemo } from './augment.ts';
 import { runEpisodes } from '../planner/runner.ts';
 import { packBatch, type GrpoBatch } from '../policy/batch.ts';
 import { fastestBackend, type BackendName } from '../policy/backend.ts';
@@ -171,22 +172,6 @@ interface RunState {
   steps: StepMetrics[];
   newComposites: string[];
   seed: number;
-}
-
-/**
- * A demonstration's segments with words of the query dropped at rate `p` (never a word the
- * decomposition or the program mentions, e.g. a value the program copies): SFT then cannot lean
- * on one phrasing and learns from the words that matter, which helps on unseen phrasings.
- */
-export function dropQueryWords(ep: TeacherEpisode, task: Pick<Task, 'query' | 'inputs'>, p: number, rng: Rng): Segment[] {
-  const protect = (ep.programText + ' ' + ep.decomposition).toLowerCase();
-  const words = task.query.split(/\s+/).filter(Boolean);
-  const kept = words.filter((w) => {
-    const core = w.toLowerCase().replace(/[^\p{L}\p{N}_]/gu, '');
-    if (core === '' || protect.includes(core)) return true;
-    return rng.uniform() >= p;
-  });
-  return episodeSegments({ query: kept.join(' '), inputs: task.inputs }, ep.decomposition, ep.shown.cards, ep.programText);
 }
 
 /** Per-step seeds: every random choice of step `s` derives from `(seed, s)`. */
@@ -447,8 +432,9 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
         }
         let sum = 0;
         let n = 0;
-        // Query word dropout (regularisation toward unseen phrasings): re-drawn every epoch.
-        const epochData = cfg.sft.wordDropout > 0 ? keptDemos.map((d) => encodeSegments(tokenizer, dropQueryWords(d, trainTaskOf(d), cfg.sft.wordDropout, rng))) : data;
+        // Augmentation toward unseen queries (literal swap, word dropout; ./augment.ts), re-drawn every epoch.
+        const aug = { wordDropout: cfg.sft.wordDropout, literalSwap: cfg.sft.literalSwap };
+        const epochData = aug.wordDropout > 0 || aug.literalSwap > 0 ? keptDemos.map((d) => encodeSegments(tokenizer, augmentDemo(d, trainTaskOf(d), aug, rng))) : data;
         for (const idx of batches) {
           const batch = packBatch(idx.map((i) => epochData[i]!.ids), idx.map((i) => epochData[i]!.mask), tokenizer.padId);
           const r = sftTrainer.sftStep(batch);

@@ -35,8 +35,10 @@ export interface TrainConfig {
     epochs: number;
     batch: number;
     lr: number;
-    /** Rate at which query words (never ones the program or decomposition uses) are dropped, re-drawn each epoch. */
+    /** Mean rate at which query words (never ones the program or decomposition uses) are dropped (./augment.ts). */
     wordDropout: number;
+    /** Probability that a string literal the program copies from the query is swapped for a random one (./augment.ts). */
+    literalSwap: number;
   };
   /** Stage 3: GRPO co-evolution. */
   grpo: {
@@ -98,7 +100,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   warm: { steps: 6, batch: 8 },
   model: { hiddenSize: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 32, intermediateSize: 384, maxSeqLen: 1024, ropeTheta: 10000, tieEmbeddings: true, qkNorm: true },
   tokenizer: { vocabSize: 1024 },
-  sft: { tasks: 300, snapshots: 2, epochs: 3, batch: 16, lr: 3e-3, wordDropout: 0.1 },
+  sft: { tasks: 1600, snapshots: 2, epochs: 2, batch: 8, lr: 1e-2, wordDropout: 0.3, literalSwap: 0.5 },
   grpo: {
     steps: 24, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 3e-4,
     klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0.1, maxInserts: 2, minFrequency: 2, memory: 64,
@@ -165,7 +167,8 @@ export function resolveTrainConfig(partial: unknown = {}, opts: { quick?: boolea
   num('sft.epochs', c.sft.epochs, 0, 1000, true);
   num('sft.batch', c.sft.batch, 1, 4096, true);
   num('sft.lr', c.sft.lr, 1e-8, 1, false);
-  num('sft.wordDropout', c.sft.wordDropout, 0, 0.9, false);
+  num('sft.wordDropout', c.sft.wordDropout, 0, 0.45, false);
+  num('sft.literalSwap', c.sft.literalSwap, 0, 1, false);
   const g = c.grpo;
   num('grpo.steps', g.steps, 0, 100000, true);
   num('grpo.queries', g.queries, 1, 4096, true);

@@ -122,9 +122,9 @@ describe('co-evolution run (seeded, end to end)', () => {
   });
 });
 
-describe('SFT query word dropout', () => {
-  it('drops only words the decomposition and program do not use; p = 0 keeps the query', async () => {
-    const { dropQueryWords } = await import('../../src/train/coevolve.ts');
+describe('SFT augmentation', () => {
+  it('swaps copied literals consistently in query and program, drops only unused words; off = identity', async () => {
+    const { augmentDemo, sameShape } = await import('../../src/train/augment.ts');
     const { teacherEpisode } = await import('../../src/planner/demos.ts');
     const { FlatBm25Cards } = await import('../../src/planner/cards.ts');
     const { generateTasks } = await import('../../src/tasks/generate.ts');
@@ -132,16 +132,33 @@ describe('SFT query word dropout', () => {
     const { seedRecords } = await import('../../src/primitives/index.ts');
     const { Rng } = await import('../../src/policy/rng.ts');
     const dag = ToolDag.empty().add(seedRecords());
-    const task = generateTasks({ seed: 1, n: 1, split: 'train', domain: 'table', depth: 3 })[0]!;
+    const task = generateTasks({ seed: 1, n: 1, split: 'train', domain: 'table', depth: 3, }).find((t) => JSON.stringify(t.program).includes('"lit"'))!;
     const ep = teacherEpisode(task, dag, new FlatBm25Cards());
-    const same = dropQueryWords(ep, task, 0, new Rng(1));
+    const lit = (text: string) => JSON.parse(text).calls.flatMap((c: { args: unknown[] }) => c.args).find((a: unknown) => typeof a === 'object' && a !== null && 'lit' in a) as { lit: { col: string; value: string } };
+    const value = lit(ep.programText).lit.value;
+    expect(task.query).toContain(value);
+    // off: identity
+    const same = augmentDemo(ep, task, { wordDropout: 0, literalSwap: 0 }, new Rng(1));
     expect(same.map((x) => x.text)).toEqual(ep.segments.map((x) => x.text));
-    const dropped = dropQueryWords(ep, task, 0.9, new Rng(2));
-    const q = /Query: (.*)\n/.exec(dropped[0]!.text)![1]!;
-    expect(q.split(' ').length).toBeLessThan(task.query.split(' ').length);
-    const lit = JSON.parse(ep.programText).calls.flatMap((c: { args: unknown[] }) => c.args).find((a: unknown) => typeof a === 'object' && a !== null && 'lit' in a);
-    if (lit) expect(q.toLowerCase()).toContain(String(lit.lit.value).toLowerCase()); // the value the program copies survives
-    expect(dropped.slice(1).map((x) => x.text)).toEqual(ep.segments.slice(1).map((x) => x.text));
+    // swap: the new value is in both the query and the program, the old one in neither; columns untouched
+    const swapped = augmentDemo(ep, task, { wordDropout: 0, literalSwap: 1 }, new Rng(2));
+    const q = /Query: (.*)\n/.exec(swapped[0]!.text)![1]!;
+    const prog = swapped[3]!.text.replace('<|im_end|>', '');
+    const nv = lit(prog).lit.value;
+    expect(nv).not.toBe(value);
+    expect(nv).toMatch(new RegExp(`^${value.replace(/[a-z]/g, '[a-z]').replace(/[A-Z]/g, '[A-Z]').replace(/[0-9]/g, '[0-9]')}$`));
+    expect(q).toContain(nv);
+    expect(q).not.toContain(value);
+    expect(lit(prog).lit.col).toBe(lit(ep.programText).lit.col);
+    expect(swapped[1]!.text).toBe(ep.segments[1]!.text); // decomposition unchanged
+    // dropout keeps what the program copies
+    for (let seed = 0; seed < 5; seed++) {
+      const d = augmentDemo(ep, task, { wordDropout: 0.45, literalSwap: 0 }, new Rng(seed));
+      const dq = /Query: (.*)\n/.exec(d[0]!.text)![1]!;
+      expect(dq).toContain(value);
+      expect(dq.split(' ').length).toBeLessThanOrEqual(task.query.split(' ').length);
+    }
+    expect(sameShape('Q4', new Rng(3))).toMatch(/^[A-Z][0-9]$/);
   });
 });
 
@@ -151,6 +168,7 @@ describe('train config', () => {
     expect(() => resolveTrainConfig({ grpo: { group: 1 } })).toThrow(/"grpo\.group" to be an integer in \[2, 256\]/);
     expect(() => resolveTrainConfig({ retrieval: { method: 'dense' } })).toThrow(/retrieval\.method/);
     expect(() => resolveTrainConfig({ model: { vocabSize: 10 } })).toThrow(/model\.vocabSize/);
+    expect(() => resolveTrainConfig({ sft: { literalSwap: 2 } })).toThrow(/sft\.literalSwap/);
     expect(resolveTrainConfig({}, { quick: true }).grpo.steps).toBeLessThan(resolveTrainConfig().grpo.steps);
     expect(resolveTrainConfig({ grpo: { lambda: 0 } }).grpo.lambda).toBe(0);
   });
