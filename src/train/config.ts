@@ -102,7 +102,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   tokenizer: { vocabSize: 1024 },
   sft: { tasks: 1600, snapshots: 2, epochs: 2, batch: 8, lr: 1e-2, wordDropout: 0.3, literalSwap: 0.5 },
   grpo: {
-    steps: 24, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 3e-4,
+    steps: 24, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 1e-4,
     klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0.1, maxInserts: 2, minFrequency: 2, memory: 64,
   },
   retrieval: { method: 'tdr', perGoal: 1, cover: 3 },
@@ -119,7 +119,7 @@ export const QUICK_OVERRIDES: DeepPartial<TrainConfig> = {
   warm: { steps: 3, batch: 6 },
   model: { hiddenSize: 64, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 32, intermediateSize: 192 },
   tokenizer: { vocabSize: 640 },
-  sft: { tasks: 60, snapshots: 2, epochs: 2, batch: 16, lr: 4e-3 },
+  sft: { tasks: 60, snapshots: 2, epochs: 2, batch: 8, lr: 1e-2 },
   grpo: { steps: 3, queries: 2, group: 4, epochs: 1, miniBatch: 8 },
   eval: { perDepth: 3, curvePerDepth: 1, every: 1 },
   checkpointEvery: 2,
