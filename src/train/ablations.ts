@@ -8,7 +8,7 @@
  *
  * Each (variant, seed) is one `coevolve` run in its own directory; the row reports the co-evolved
  * planner's held-out accuracy, calls per solution and retrieval tokens per query (all depths),
- * and per depth.
+ * and per depth, and the same run's SFT-only planner (so co-evolved vs SFT is measured per seed).
  *
  * @example
  * ```ts
@@ -53,6 +53,9 @@ export interface AblationRow {
   tokensPerQuery: number;
   /** Accuracy per depth 1–6. */
   byDepth: Record<number, number>;
+  /** The same run's SFT-only planner (before GRPO): accuracy and calls per solution. */
+  sftAccuracy: number;
+  sftCallsPerSolution: number;
   dir: string;
 }
 
@@ -63,6 +66,8 @@ export interface AblationSummary {
   callsPerSolution: { mean: number; std: number };
   tokensPerQuery: { mean: number; std: number };
   byDepth: Record<number, { mean: number; std: number }>;
+  sftAccuracy: { mean: number; std: number };
+  sftCallsPerSolution: { mean: number; std: number };
 }
 
 function meanStd(xs: number[]): { mean: number; std: number } {
@@ -84,6 +89,8 @@ export function summarizeAblations(rows: readonly AblationRow[]): AblationSummar
       callsPerSolution: meanStd(rs.map((r) => r.callsPerSolution)),
       tokensPerQuery: meanStd(rs.map((r) => r.tokensPerQuery)),
       byDepth,
+      sftAccuracy: meanStd(rs.map((r) => r.sftAccuracy)),
+      sftCallsPerSolution: meanStd(rs.map((r) => r.sftCallsPerSolution)),
     };
   });
 }
@@ -113,14 +120,19 @@ export async function runAblations(o: AblationOptions): Promise<{ rows: Ablation
       const dir = path.join(o.dir, `${variant}-seed${seed}`);
       const config = deepMerge(deepMerge(o.config ?? {}, variantConfig(variant)), { seed });
       const res = await coevolve({
-        dir, config, quick: o.quick ?? false, planners: ['coevolved'],
+        dir, config, quick: o.quick ?? false, planners: ['sft', 'coevolved'],
         ...(o.backend ? { backend: o.backend } : {}),
         ...(o.onEvent ? { onEvent: o.onEvent } : {}),
       });
-      const s = summarize(res.eval);
+      const co = res.eval.filter((r) => r.planner === 'coevolved');
+      const s = summarize(co);
+      const sft = summarize(res.eval.filter((r) => r.planner === 'sft'));
       const byDepth: Record<number, number> = {};
-      for (const r of res.eval) byDepth[r.depth] = r.accuracy;
-      rows.push({ variant, seed, accuracy: s.accuracy, callsPerSolution: s.callsPerSolution, tokensPerQuery: s.tokensPerQuery, byDepth, dir });
+      for (const r of co) byDepth[r.depth] = r.accuracy;
+      rows.push({
+        variant, seed, accuracy: s.accuracy, callsPerSolution: s.callsPerSolution, tokensPerQuery: s.tokensPerQuery, byDepth,
+        sftAccuracy: sft.accuracy, sftCallsPerSolution: sft.callsPerSolution, dir,
+      });
     }
   }
   return { rows, summary: summarizeAblations(rows) };

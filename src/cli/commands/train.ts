@@ -206,9 +206,9 @@ export function registerTrain(program: Command): void {
 /** The ablation table: mean ± std per variant, overall and per depth. */
 export function formatAblationTable(summary: ReadonlyArray<import('../../train/ablations.ts').AblationSummary>): string {
   const ms = (x: { mean: number; std: number }, d = 2) => `${f(x.mean, d)} ± ${f(x.std, d)}`;
-  const lines = [`variant  seeds  accuracy       calls/sol      tokens/query       ${[1, 2, 3, 4, 5, 6].map((d) => `d${d}`.padEnd(12)).join(' ')}`];
+  const lines = [`variant  seeds  accuracy       calls/sol      tokens/query       sft accuracy   sft calls/sol  ${[1, 2, 3, 4, 5, 6].map((d) => `d${d}`.padEnd(12)).join(' ')}`];
   for (const s of summary) {
-    lines.push(`${s.variant.padEnd(7)}  ${String(s.seeds).padStart(5)}  ${ms(s.accuracy).padEnd(13)}  ${ms(s.callsPerSolution).padEnd(13)}  ${ms(s.tokensPerQuery, 0).padEnd(17)}  ${[1, 2, 3, 4, 5, 6].map((d) => ms(s.byDepth[d]!).padEnd(12)).join(' ')}`);
+    lines.push(`${s.variant.padEnd(7)}  ${String(s.seeds).padStart(5)}  ${ms(s.accuracy).padEnd(13)}  ${ms(s.callsPerSolution).padEnd(13)}  ${ms(s.tokensPerQuery, 0).padEnd(17)}  ${ms(s.sftAccuracy).padEnd(13)}  ${ms(s.sftCallsPerSolution).padEnd(13)}  ${[1, 2, 3, 4, 5, 6].map((d) => ms(s.byDepth[d]!).padEnd(12)).join(' ')}`);
   }
   return lines.join('\n');
 }
@@ -223,8 +223,12 @@ export function registerAblations(program: Command): void {
     .option('--dir <dir>', 'parent directory of the runs (default: a new temp directory)')
     .option('--config <file>', 'base JSON config every variant starts from')
     .option('--backend <name>', 'policy backend')
-    .action(async (o: { seeds: string; quick?: boolean; json?: boolean; dir?: string; config?: string; backend?: string }) => {
+    .option('--variants <list>', 'comma-separated subset of full,no-ctd,no-tdr,no-gar (default: all)')
+    .action(async (o: { seeds: string; quick?: boolean; json?: boolean; dir?: string; config?: string; backend?: string; variants?: string }) => {
       const n = Number(o.seeds);
+      const { VARIANTS } = await import('../../train/ablations.ts');
+      const variants = o.variants ? o.variants.split(',').map((v) => v.trim()) : [...VARIANTS];
+      for (const v of variants) if (!(VARIANTS as readonly string[]).includes(v)) throw argError('range', '--variants', `a list of ${VARIANTS.join(', ')}`, v);
       if (!Number.isInteger(n) || n < 1 || n > 100) throw argError('range', '--seeds', 'an integer in [1, 100]', o.seeds);
       const { mkdtempSync } = await import('node:fs');
       const os = await import('node:os');
@@ -240,14 +244,14 @@ export function registerAblations(program: Command): void {
       }
       const { runAblations } = await import('../../train/ablations.ts');
       const res = await runAblations({
-        dir, seeds: Array.from({ length: n }, (_, i) => i), quick: o.quick ?? false, ...(config !== undefined ? { config } : {}),
+        dir, seeds: Array.from({ length: n }, (_, i) => i), variants: variants as never, quick: o.quick ?? false, ...(config !== undefined ? { config } : {}),
         ...(o.backend ? { backend: o.backend as never } : {}),
         onRun: (v, s, i, total) => {
           if (!o.json) err(`ablations: run ${i}/${total}: ${v}, seed ${s}\n`);
         },
       });
       if (o.json) {
-        out(JSON.stringify({ rows: res.rows.map((r) => ({ variant: r.variant, seed: r.seed, accuracy: r.accuracy, callsPerSolution: r.callsPerSolution, tokensPerQuery: r.tokensPerQuery, byDepth: r.byDepth, dir: r.dir })), summary: res.summary }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+        out(JSON.stringify({ rows: res.rows.map((r) => ({ variant: r.variant, seed: r.seed, accuracy: r.accuracy, callsPerSolution: r.callsPerSolution, tokensPerQuery: r.tokensPerQuery, byDepth: r.byDepth, sftAccuracy: r.sftAccuracy, sftCallsPerSolution: r.sftCallsPerSolution, dir: r.dir })), summary: res.summary }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
         return;
       }
       out(`Ablations over ${n} seed(s): co-evolved planner, held-out accuracy (mean ± std over seeds)\n${formatAblationTable(res.summary)}\n`);
