@@ -19,6 +19,7 @@
  * const segs = augmentDemo(ep, task, { wordDropout: 0.3, literalSwap: 0.5 }, rng);
  * ```
  */
+import { ToolDag } from '../library/dag.ts';
 import type { TeacherEpisode } from '../planner/demos.ts';
 import { episodeSegments, type Segment } from '../planner/prompt.ts';
 import type { Rng } from '../policy/rng.ts';
@@ -102,4 +103,32 @@ export function augmentDemo(ep: TeacherEpisode, task: Pick<Task, 'query' | 'inpu
       .join(' ');
   }
   return episodeSegments({ query, inputs: task.inputs }, ep.decomposition, ep.shown.cards, programText);
+}
+
+/**
+ * Library views for SFT: `n` dependency-closed sub-libraries of `dag` — view 0 has the primitives
+ * only, view 1 is `dag` itself, the others keep each composite with a per-view probability drawn
+ * from U(0.2, 0.9) (plus whatever composites a kept one calls). Demonstrated against many views,
+ * the student learns to call a composite because its card is shown, not because its name was
+ * memorised: composites the library gains after SFT reach it only through their cards.
+ */
+export function libraryViews(dag: ToolDag, n: number, rng: Rng): ToolDag[] {
+  const recs = dag.records();
+  const isComposite = (name: string) => dag.children(name).length > 0;
+  const views: ToolDag[] = [ToolDag.empty().add(recs.filter((r) => !isComposite(r.name)))];
+  if (n > 1) views.push(dag);
+  const composites = recs.filter((r) => isComposite(r.name)).map((r) => r.name);
+  for (let v = 2; v < n; v++) {
+    const p = 0.2 + 0.7 * rng.uniform();
+    const keep = new Set<string>();
+    const visit = (name: string) => {
+      if (keep.has(name) || !isComposite(name)) return;
+      keep.add(name);
+      for (const c of dag.children(name)) visit(c);
+    };
+    for (const c of composites) if (rng.uniform() < p) visit(c);
+    // records() is in insertion (topological) order, so children precede their callers.
+    views.push(ToolDag.empty().add(recs.filter((r) => !isComposite(r.name) || keep.has(r.name))));
+  }
+  return views;
 }

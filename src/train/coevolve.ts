@@ -3,8 +3,10 @@
  *
  * 1. **Warm library** — primitives + teacher evolution on the train split (`evolveLibrary`).
  * 2. **Cold-start SFT** — teacher demonstrations (decomposition, cards, program; src/planner)
- *    against several stage-1 library snapshots, so the student learns to use a composite when
- *    its card is shown and the primitives otherwise; an embedded BPE is fitted on them; the SFT
+ *    against several views of the warm library (primitives only, all of it, random
+ *    dependency-closed subsets of its composites), so the student learns to use a composite
+ *    because its card is shown — not because it memorised the name — and the primitives
+ *    otherwise; an embedded BPE is fitted on them; the SFT
  *    model becomes π_ref.
  * 3. **GRPO co-evolution** — per step: a batch of train queries, G rollouts each (batched
  *    KV-cached sampling of the decomposition, Typed DAG Retrieval per sub-goal, batched sampling
@@ -41,7 +43,7 @@ import { FlatBm25Cards, TdrCards, type CardSource, type ShownCards } from '../pl
 import type { PlannedSubGoal } from '../planner/decompose.ts';
 import { teacherEpisode, type TeacherEpisode } from '../planner/demos.ts';
 import { encodeSegments } from '../planner/prompt.ts';
-import { augmentDemo } from './augment.ts';
+import { augmentDemo, libraryViews } from './augment.ts';
 import { runEpisodes } from '../planner/runner.ts';
 import { packBatch, type GrpoBatch } from '../policy/batch.ts';
 import { fastestBackend, type BackendName } from '../policy/backend.ts';
@@ -101,6 +103,8 @@ export interface StepMetrics {
   /** Rollouts by failure reason code (`ok` for solved). */
   reasons: Record<string, number>;
   rollouts: number;
+  /** Rollouts with a non-zero group advantage (the rest carry no GRPO signal: their group's rewards were all equal). */
+  activeRollouts: number;
   /** Tokens in the step's training sequences (all rows × epochs). */
   trainTokens: number;
   /** Wall time by phase, ms. */
@@ -331,7 +335,6 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
   try {
     // ---------------------------------------------------------------- Stage 1: warm library
     let warmVersion: number;
-    const stage1Versions: number[] = [];
     const sftDone = existsSync(path.join(dir, SFT_DIR, 'run-sft.json'));
     if (opts.resume && !sftDone) {
       throw new CocodaError(`cannot resume ${dir}: the run stopped before its SFT stage finished (no ${path.join(SFT_DIR, 'run-sft.json')}); start a new run`, 'ERR_RUN_INCOMPLETE', { dir });
@@ -344,7 +347,6 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
         start = start.add(cfg.composites ? seedRecords() : seedRecords().filter((r) => r.origin === 'primitive'));
         lib.save(start);
       }
-      stage1Versions.push(start.version);
       let warm = start;
       if (cfg.composites && cfg.warm.steps > 0) {
         const ev = await evolveLibrary(start, {
@@ -354,7 +356,6 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
             if (d.version > warm.version) {
               lib.save(d);
               warm = d;
-              stage1Versions.push(d.version);
             }
             emit({ type: 'progress', stage: 'warm', done: r.step, total: cfg.warm.steps });
           },
@@ -377,16 +378,20 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
       ref = await loadPolicy(sftDir, backendOpts);
       sftInfo = JSON.parse(readFileSync(path.join(sftDir, 'run-sft.json'), 'utf8')).sft;
     } else {
-      emit({ type: 'stage', stage: 'sft', message: `stage 2: cold-start SFT on teacher demonstrations (${cfg.sft.tasks} queries × ${cfg.sft.snapshots} library snapshots)` });
-      const versions = stage1Versions;
-      const pick: number[] = [];
-      const k = Math.min(cfg.sft.snapshots, versions.length);
-      for (let i = 0; i < k; i++) pick.push(versions[k === 1 ? versions.length - 1 : Math.round((i * (versions.length - 1)) / (k - 1))]!);
-      const snaps = [...new Set(pick)].map((v) => loadLibraryVersion(lib.dir, v));
-      // The first snapshot shows primitives only (the SFT student also learns to plan without composites).
-      snaps[0] = primitivesOnly(snaps[0]!);
+      emit({ type: 'stage', stage: 'sft', message: `stage 2: cold-start SFT on teacher demonstrations (${cfg.sft.tasks} queries × ${cfg.sft.snapshots} library views out of ${cfg.sft.views})` });
+      // Library views (./augment.ts libraryViews): primitives only, the warm library, and random
+      // dependency-closed subsets of it; each query is demonstrated against `snapshots` distinct views.
+      const warmLib = loadLibraryVersion(lib.dir, warmVersion);
+      const views = libraryViews(warmLib, Math.max(cfg.sft.views, cfg.sft.snapshots), new Rng(stepSeed(cfg.seed, 0, 12)));
+      const viewRng = new Rng(stepSeed(cfg.seed, 0, 13));
+      const byView: Task[][] = views.map(() => []);
+      for (const t of trainTasks) {
+        const pool = views.map((_, i) => i);
+        for (let j = 0; j < cfg.sft.snapshots; j++) byView[pool.splice(viewRng.int(pool.length), 1)[0]!]!.push(t);
+      }
       const demoTask = new Map<TeacherEpisode, Task>();
-      const demos = snaps.flatMap((d) => trainTasks.map((t) => {
+      // Grouped by view: the retriever's index is built once per view.
+      const demos = views.flatMap((d, v) => byView[v]!.map((t) => {
         const ep = teacherEpisode(t, d, source);
         demoTask.set(ep, t);
         return ep;
@@ -643,7 +648,7 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
         added, rejections, compositeCallRate: comp / eps.length, newCompositeCallRate: newComp / eps.length,
         trainCallsPerSolution: solved ? solCalls / solved : null,
         pgLoss: upd ? pg / upd : 0, kl: upd ? kl / upd : 0, clipFrac: upd ? cf / upd : 0, skippedUpdates: skipped,
-        reasons, rollouts: eps.length, trainTokens, ms,
+        reasons, rollouts: eps.length, activeRollouts: rows.length, trainTokens, ms,
       };
       steps.push(m);
       state.step = step;

@@ -30,8 +30,10 @@ export interface TrainConfig {
   sft: {
     /** Training queries demonstrated. */
     tasks: number;
-    /** Library snapshots each query is demonstrated against (stage 1 versions, evenly spaced, first = primitives only, last = warm). */
+    /** Library views each query is demonstrated against (distinct views drawn from the `views`). */
     snapshots: number;
+    /** Library views: primitives only, the warm library, and random dependency-closed subsets of its composites (./augment.ts). */
+    views: number;
     epochs: number;
     batch: number;
     lr: number;
@@ -97,12 +99,12 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 0,
-  warm: { steps: 6, batch: 8 },
+  warm: { steps: 16, batch: 16 },
   model: { hiddenSize: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 32, intermediateSize: 384, maxSeqLen: 1024, ropeTheta: 10000, tieEmbeddings: true, qkNorm: true },
   tokenizer: { vocabSize: 1024 },
-  sft: { tasks: 1600, snapshots: 2, epochs: 2, batch: 8, lr: 1e-2, wordDropout: 0.3, literalSwap: 0.5 },
+  sft: { tasks: 1600, snapshots: 2, views: 16, epochs: 2, batch: 8, lr: 1e-2, wordDropout: 0.3, literalSwap: 0.5 },
   grpo: {
-    steps: 24, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 1e-4,
+    steps: 32, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 3e-4,
     klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0.1, maxInserts: 2, minFrequency: 2, memory: 64,
   },
   retrieval: { method: 'tdr', perGoal: 1, cover: 3 },
@@ -119,7 +121,7 @@ export const QUICK_OVERRIDES: DeepPartial<TrainConfig> = {
   warm: { steps: 3, batch: 6 },
   model: { hiddenSize: 64, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 32, intermediateSize: 192 },
   tokenizer: { vocabSize: 640 },
-  sft: { tasks: 60, snapshots: 2, epochs: 2, batch: 8, lr: 1e-2 },
+  sft: { tasks: 60, snapshots: 2, views: 4, epochs: 2, batch: 8, lr: 1e-2 },
   grpo: { steps: 3, queries: 2, group: 4, epochs: 1, miniBatch: 8 },
   eval: { perDepth: 3, curvePerDepth: 1, every: 1 },
   checkpointEvery: 2,
@@ -164,6 +166,7 @@ export function resolveTrainConfig(partial: unknown = {}, opts: { quick?: boolea
   num('tokenizer.vocabSize', c.tokenizer.vocabSize, 300, 65536, true);
   num('sft.tasks', c.sft.tasks, 1, 100000, true);
   num('sft.snapshots', c.sft.snapshots, 1, 64, true);
+  num('sft.views', c.sft.views, 1, 1024, true);
   num('sft.epochs', c.sft.epochs, 0, 1000, true);
   num('sft.batch', c.sft.batch, 1, 4096, true);
   num('sft.lr', c.sft.lr, 1e-8, 1, false);
