@@ -44,7 +44,7 @@ import type { PlannedSubGoal } from '../planner/decompose.ts';
 import { teacherEpisode, type TeacherEpisode } from '../planner/demos.ts';
 import { encodeSegments } from '../planner/prompt.ts';
 import { augmentDemo, libraryViews } from './augment.ts';
-import { runEpisodes } from '../planner/runner.ts';
+import { runEpisodes, type Episode } from '../planner/runner.ts';
 import { packBatch, type GrpoBatch } from '../policy/batch.ts';
 import { fastestBackend, type BackendName } from '../policy/backend.ts';
 import { loadWeightsInto } from '../policy/checkpoint.ts';
@@ -105,6 +105,8 @@ export interface StepMetrics {
   rollouts: number;
   /** Rollouts with a non-zero group advantage (the rest carry no GRPO signal: their group's rewards were all equal). */
   activeRollouts: number;
+  /** Teacher episodes that joined the step's groups (grpo.guide). */
+  guided: number;
   /** Tokens in the step's training sequences (all rows × epochs). */
   trainTokens: number;
   /** Wall time by phase, ms. */
@@ -551,22 +553,65 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
           solCalls += s.calls;
         }
       });
-      const adv = groupAdvantages(rewards, uniformGroupOffsets(eps.length, g.group));
+      // (c') teacher-guided groups (grpo.guide): the teacher's episode over the current library joins
+      // each group as one more member. A group whose rollouts all fail (or all succeed without the
+      // new composites) then still has a reward spread, and composites inserted after SFT are
+      // demonstrated through their cards.
+      let train: Array<Pick<Episode, 'tokens' | 'mask' | 'logProbs'>> = eps;
+      let trainRewards: Float64Array = rewards;
+      let offsets = uniformGroupOffsets(eps.length, g.group);
+      let guided = 0;
+      if (g.guide > 0) {
+        const tok = policy.tokenizer!;
+        const demos = tasks.map((task) => {
+          const ep = teacherEpisode(task, dag, timedCards);
+          return { ep, enc: encodeSegments(tok, ep.segments), task };
+        });
+        const fit = demos.filter((d) => d.enc.ids.length <= policy.config.maxSeqLen);
+        const dScores = await Promise.all(fit.map((d) => score(d.ep.programText, d.task, dag)));
+        const lps = fit.length ? policy.logProbs(fit.map((d) => d.enc.ids), fit.map((d) => d.enc.mask), { temperature: g.temperature }) : [];
+        const member = new Map<Task, { tokens: number[]; mask: number[]; logProbs: number[]; reward: number }>();
+        fit.forEach((d, k) => {
+          const s = dScores[k]!;
+          if (s.rRes !== 1) return;
+          const rComp = cfg.composites ? s.rComp : 0;
+          member.set(d.task, { tokens: d.enc.ids, mask: d.enc.mask, logProbs: lps[k]!, reward: s.rRes + g.lambda * rComp + g.tier * s.tier.scaled });
+        });
+        train = [];
+        const r: number[] = [];
+        const off: number[] = [0];
+        tasks.forEach((task, j) => {
+          for (let i = j * g.group; i < (j + 1) * g.group; i++) {
+            train.push(eps[i]!);
+            r.push(rewards[i]!);
+          }
+          const m = member.get(task);
+          if (m) {
+            train.push(m);
+            r.push(m.reward);
+            guided++;
+          }
+          off.push(train.length);
+        });
+        trainRewards = Float64Array.from(r);
+        offsets = Int32Array.from(off);
+      }
+      const adv = groupAdvantages(trainRewards, offsets);
       ms.reward = performance.now() - t;
       // (d) GRPO: N online epochs over the rollouts with a non-zero advantage.
       t = performance.now();
-      const rows = eps.map((_, i) => i).filter((i) => adv[i] !== 0 && eps[i]!.mask.some((m) => m === 1));
+      const rows = train.map((_, i) => i).filter((i) => adv[i] !== 0 && train[i]!.mask.some((m) => m === 1));
       let pg = 0, kl = 0, cf = 0, upd = 0, skipped = 0, trainTokens = 0;
       if (rows.length > 0) {
         const tok = policy.tokenizer!;
-        const full = packBatch(rows.map((i) => eps[i]!.tokens), rows.map((i) => eps[i]!.mask), tok.padId);
+        const full = packBatch(rows.map((i) => train[i]!.tokens), rows.map((i) => train[i]!.mask), tok.padId);
         const old = new Float32Array(full.tokens.length);
-        rows.forEach((i, r) => old.set(eps[i]!.logProbs, r * full.seqLen));
+        rows.forEach((i, r) => old.set(train[i]!.logProbs, r * full.seqLen));
         // Reference log-probs in micro-batches (one forward over every row would not fit the WASM heap).
         const refLp = new Float32Array(full.tokens.length);
         for (let r0 = 0; r0 < rows.length; r0 += cfg.microBatch) {
           const part = rows.slice(r0, r0 + cfg.microBatch);
-          const sub = packBatch(part.map((i) => eps[i]!.tokens), part.map((i) => eps[i]!.mask), tok.padId);
+          const sub = packBatch(part.map((i) => train[i]!.tokens), part.map((i) => train[i]!.mask), tok.padId);
           const lp = ref.logProbs(sub, { temperature: g.temperature });
           part.forEach((_, k) => refLp.set(lp.subarray(k * sub.seqLen, (k + 1) * sub.seqLen), (r0 + k) * full.seqLen));
         }
@@ -580,7 +625,7 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
           }
           for (let b = 0; b < order.length; b += mb) {
             const part = order.slice(b, b + mb);
-            const sub = packBatch(part.map((r) => eps[rows[r]!]!.tokens), part.map((r) => eps[rows[r]!]!.mask), tok.padId);
+            const sub = packBatch(part.map((r) => train[rows[r]!]!.tokens), part.map((r) => train[rows[r]!]!.mask), tok.padId);
             const T = sub.seqLen;
             const gb: GrpoBatch = {
               ...sub,
@@ -648,7 +693,7 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
         added, rejections, compositeCallRate: comp / eps.length, newCompositeCallRate: newComp / eps.length,
         trainCallsPerSolution: solved ? solCalls / solved : null,
         pgLoss: upd ? pg / upd : 0, kl: upd ? kl / upd : 0, clipFrac: upd ? cf / upd : 0, skippedUpdates: skipped,
-        reasons, rollouts: eps.length, activeRollouts: rows.length, trainTokens, ms,
+        reasons, rollouts: eps.length, activeRollouts: rows.length, guided, trainTokens, ms,
       };
       steps.push(m);
       state.step = step;

@@ -64,6 +64,12 @@ export interface TrainConfig {
     rho: number;
     /** Weight of TIER's scaled format/schema/execution reward added to R (0 = off). */
     tier: number;
+    /**
+     * Teacher-guided groups (off-policy guidance, as LUFFY): 1 adds the teacher's episode for the
+     * query over the current library (decomposition, the cards shown, its program) to each group
+     * as one more member, scored like the rollouts; 0 = plain GRPO.
+     */
+    guide: number;
     /** Composites inserted per fold at most. */
     maxInserts: number;
     /** Trajectories a candidate composite must appear in. */
@@ -105,7 +111,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   sft: { tasks: 1600, snapshots: 2, views: 16, epochs: 2, batch: 8, lr: 1e-2, wordDropout: 0.3, literalSwap: 0.5 },
   grpo: {
     steps: 32, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 3e-4,
-    klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0.1, maxInserts: 2, minFrequency: 2, memory: 64,
+    klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0.1, guide: 0, maxInserts: 2, minFrequency: 2, memory: 64,
   },
   retrieval: { method: 'tdr', perGoal: 1, cover: 3 },
   composites: true,
@@ -186,6 +192,7 @@ export function resolveTrainConfig(partial: unknown = {}, opts: { quick?: boolea
   num('grpo.lambda', g.lambda, 0, 100, false);
   num('grpo.rho', g.rho, 0, 1, false);
   num('grpo.tier', g.tier, 0, 100, false);
+  num('grpo.guide', g.guide, 0, 1, true);
   num('grpo.maxInserts', g.maxInserts, 0, 1000, true);
   num('grpo.minFrequency', g.minFrequency, 1, 1000, true);
   num('grpo.memory', g.memory, 1, 100000, true);

@@ -17,7 +17,7 @@ const TINY = {
   model: { hiddenSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 16, intermediateSize: 64, maxSeqLen: 768 },
   tokenizer: { vocabSize: 400 },
   sft: { tasks: 12, snapshots: 2, epochs: 1, batch: 8, lr: 3e-3 },
-  grpo: { steps: 4, queries: 2, group: 2, epochs: 1, miniBatch: 4 },
+  grpo: { steps: 4, queries: 2, group: 2, epochs: 1, miniBatch: 4, guide: 1 },
   eval: { perDepth: 1, curvePerDepth: 1, every: 2 },
   checkpointEvery: 2,
   maxDecompositionTokens: 24,
@@ -45,7 +45,12 @@ describe('co-evolution run (seeded, end to end)', () => {
       expect(s.rollouts).toBe(4);
       expect(Number.isFinite(s.trainReward)).toBe(true);
       expect(Object.values(s.reasons).reduce((a, b) => a + b, 0)).toBe(4); // every rollout scored with its reason
+      // teacher-guided groups: the teacher's episode joins each group (it solves train tasks), and
+      // the policy's metrics count the policy's rollouts only
+      expect(s.guided).toBeLessThanOrEqual(TINY.grpo.queries);
+      expect(s.activeRollouts).toBeLessThanOrEqual(s.rollouts + s.guided);
     }
+    expect(r.steps.reduce((a, s) => a + s.guided, 0)).toBeGreaterThan(0);
     expect(r.steps[1]!.testAccuracy).not.toBeNull(); // curve every 2 steps
     expect(r.steps[0]!.testAccuracy).toBeNull();
     const lines = readFileSync(path.join(r.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
