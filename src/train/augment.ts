@@ -24,6 +24,9 @@ import type { TeacherEpisode } from '../planner/demos.ts';
 import { episodeSegments, type Segment } from '../planner/prompt.ts';
 import type { Rng } from '../policy/rng.ts';
 import type { Task } from '../tasks/generate.ts';
+import { proposeComposites, type SolvedTrajectory } from '../teacher/abstract.ts';
+import type { ToolExecutor } from '../trajectory/executor.ts';
+import { scoreTrajectory } from '../trajectory/score.ts';
 
 export interface AugmentOptions {
   /** Mean word-dropout rate p (the per-demonstration rate is U(0, 2p), capped at 0.9). */
@@ -106,29 +109,58 @@ export function augmentDemo(ep: TeacherEpisode, task: Pick<Task, 'query' | 'inpu
 }
 
 /**
- * Library views for SFT: `n` dependency-closed sub-libraries of `dag` — view 0 has the primitives
- * only, view 1 is `dag` itself, the others keep each composite with a per-view probability drawn
- * from U(0.2, 0.9) (plus whatever composites a kept one calls). Demonstrated against many views,
- * the student learns to call a composite because its card is shown, not because its name was
- * memorised: composites the library gains after SFT reach it only through their cards.
+ * Library views for SFT: `n` dependency-closed sub-libraries — view 0 has the primitives only,
+ * view 1 is `dag` itself, the others are random subsets of `pool`'s composites (`pool` ⊇ `dag`,
+ * e.g. {@link compositePool}; default `dag`) of about `dag`'s composite count (×U(0.2, 0.9) when
+ * the pool is `dag`, ×U(0.5, 1.5) otherwise), plus whatever composites a kept one calls.
+ * Demonstrated against many views, the student learns to call a composite because its card is
+ * shown, not because its name was memorised: composites the library gains after SFT reach it only
+ * through their cards.
  */
-export function libraryViews(dag: ToolDag, n: number, rng: Rng): ToolDag[] {
-  const recs = dag.records();
-  const isComposite = (name: string) => dag.children(name).length > 0;
-  const views: ToolDag[] = [ToolDag.empty().add(recs.filter((r) => !isComposite(r.name)))];
+export function libraryViews(dag: ToolDag, n: number, rng: Rng, pool: ToolDag = dag): ToolDag[] {
+  const isComposite = (d: ToolDag, name: string) => d.children(name).length > 0;
+  const views: ToolDag[] = [ToolDag.empty().add(dag.records().filter((r) => !isComposite(dag, r.name)))];
   if (n > 1) views.push(dag);
-  const composites = recs.filter((r) => isComposite(r.name)).map((r) => r.name);
+  const recs = pool.records();
+  const composites = recs.filter((r) => isComposite(pool, r.name)).map((r) => r.name);
+  const own = dag.names().filter((x) => isComposite(dag, x)).length;
   for (let v = 2; v < n; v++) {
-    const p = 0.2 + 0.7 * rng.uniform();
+    const p = pool === dag ? 0.2 + 0.7 * rng.uniform() : Math.min(1, (own * (0.5 + rng.uniform())) / Math.max(1, composites.length));
     const keep = new Set<string>();
     const visit = (name: string) => {
-      if (keep.has(name) || !isComposite(name)) return;
+      if (keep.has(name) || !isComposite(pool, name)) return;
       keep.add(name);
-      for (const c of dag.children(name)) visit(c);
+      for (const c of pool.children(name)) visit(c);
     };
     for (const c of composites) if (rng.uniform() < p) visit(c);
     // records() is in insertion (topological) order, so children precede their callers.
-    views.push(ToolDag.empty().add(recs.filter((r) => !isComposite(r.name) || keep.has(r.name))));
+    views.push(ToolDag.empty().add(recs.filter((r) => !isComposite(pool, r.name) || keep.has(r.name))));
   }
   return views;
+}
+
+/**
+ * A larger pool of composites for SFT library views: `dag` plus up to `max` composites the
+ * teacher abstractor proposes from the train tasks' gold programs (executed for their
+ * intermediate values) at frequency ≥ 1 — the sub-programs co-evolution could fold later.
+ * The pool exists only to vary the cards of SFT demonstrations (never written to a library):
+ * with a few dozen composite names a small student memorises them, and a composite GRPO adds
+ * later — a name it has never read — derails it; with many, it learns to read cards.
+ */
+export async function compositePool(dag: ToolDag, tasks: readonly Task[], executor: ToolExecutor, max: number): Promise<ToolDag> {
+  if (max <= 0 || tasks.length === 0) return dag;
+  const solved: SolvedTrajectory[] = [];
+  const runs = await Promise.all(tasks.map((t) => scoreTrajectory(t.program, { dag, inputs: t.inputs, answer: t.answer, executor })));
+  runs.forEach((s, i) => {
+    if (s.rRes === 1 && s.execution?.ok) solved.push({ trajectory: tasks[i]!.program, inputs: tasks[i]!.inputs, outputs: s.execution.outputs });
+  });
+  let pool = dag;
+  for (const c of proposeComposites(solved, dag, { minFrequency: 1, maxCandidates: max })) {
+    try {
+      pool = pool.add(c.record);
+    } catch {
+      // a candidate the DAG refuses (a name or pattern clash) is simply not in the pool
+    }
+  }
+  return pool;
 }

@@ -43,7 +43,7 @@ import { FlatBm25Cards, TdrCards, type CardSource, type ShownCards } from '../pl
 import type { PlannedSubGoal } from '../planner/decompose.ts';
 import { teacherEpisode, type TeacherEpisode } from '../planner/demos.ts';
 import { encodeSegments } from '../planner/prompt.ts';
-import { augmentDemo, libraryViews } from './augment.ts';
+import { augmentDemo, compositePool, libraryViews } from './augment.ts';
 import { runEpisodes, type Episode } from '../planner/runner.ts';
 import { packBatch, type GrpoBatch } from '../policy/batch.ts';
 import { fastestBackend, type BackendName } from '../policy/backend.ts';
@@ -384,7 +384,8 @@ export async function coevolve(opts: CoevolveOptions): Promise<CoevolveResult> {
       // Library views (./augment.ts libraryViews): primitives only, the warm library, and random
       // dependency-closed subsets of it; each query is demonstrated against `snapshots` distinct views.
       const warmLib = loadLibraryVersion(lib.dir, warmVersion);
-      const views = libraryViews(warmLib, Math.max(cfg.sft.views, cfg.sft.snapshots), new Rng(stepSeed(cfg.seed, 0, 12)));
+      const pool = await compositePool(warmLib, trainTasks, sandboxExec, cfg.composites ? cfg.sft.pool : 0);
+      const views = libraryViews(warmLib, Math.max(cfg.sft.views, cfg.sft.snapshots), new Rng(stepSeed(cfg.seed, 0, 12)), pool);
       const viewRng = new Rng(stepSeed(cfg.seed, 0, 13));
       const byView: Task[][] = views.map(() => []);
       for (const t of trainTasks) {

@@ -34,6 +34,8 @@ export interface TrainConfig {
     snapshots: number;
     /** Library views: primitives only, the warm library, and random dependency-closed subsets of its composites (./augment.ts). */
     views: number;
+    /** Extra composites proposed from the train tasks' gold programs that views may show (./augment.ts compositePool; 0 = views of the warm library only). */
+    pool: number;
     epochs: number;
     batch: number;
     lr: number;
@@ -105,10 +107,10 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 0,
-  warm: { steps: 16, batch: 16 },
+  warm: { steps: 6, batch: 8 },
   model: { hiddenSize: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 32, intermediateSize: 384, maxSeqLen: 1024, ropeTheta: 10000, tieEmbeddings: true, qkNorm: true },
   tokenizer: { vocabSize: 1024 },
-  sft: { tasks: 1600, snapshots: 2, views: 16, epochs: 2, batch: 8, lr: 1e-2, wordDropout: 0.3, literalSwap: 0.5 },
+  sft: { tasks: 1600, snapshots: 2, views: 32, pool: 96, epochs: 2, batch: 8, lr: 1e-2, wordDropout: 0.3, literalSwap: 0.5 },
   grpo: {
     steps: 32, queries: 4, group: 8, temperature: 0.7, topP: 0.95, epochs: 2, miniBatch: 16, lr: 3e-4,
     klCoef: 0.01, clip: 0.2, lambda: 0.2, rho: 0.8, tier: 0.1, guide: 0, maxInserts: 2, minFrequency: 2, memory: 64,
@@ -173,6 +175,7 @@ export function resolveTrainConfig(partial: unknown = {}, opts: { quick?: boolea
   num('sft.tasks', c.sft.tasks, 1, 100000, true);
   num('sft.snapshots', c.sft.snapshots, 1, 64, true);
   num('sft.views', c.sft.views, 1, 1024, true);
+  num('sft.pool', c.sft.pool, 0, 4096, true);
   num('sft.epochs', c.sft.epochs, 0, 1000, true);
   num('sft.batch', c.sft.batch, 1, 4096, true);
   num('sft.lr', c.sft.lr, 1e-8, 1, false);

@@ -3,7 +3,8 @@ import { ToolDag } from '../../src/library/dag.ts';
 import { libraryInserter } from '../../src/library/insert.ts';
 import { seedRecords } from '../../src/primitives/index.ts';
 import { Rng } from '../../src/policy/rng.ts';
-import { libraryViews } from '../../src/train/augment.ts';
+import { compositePool, libraryViews } from '../../src/train/augment.ts';
+import { generateTasks } from '../../src/tasks/generate.ts';
 import { evolveLibrary } from '../../src/train/evolve.ts';
 import { SandboxExecutor } from '../../src/trajectory/sandbox-executor.ts';
 
@@ -34,5 +35,22 @@ describe('libraryViews (SFT library views)', () => {
     // seeded: the same views again
     expect(libraryViews(dag, 12, new Rng(5)).map((v) => v.names().join())).toEqual(views.map((v) => v.names().join()));
     expect(libraryViews(dag, 1, new Rng(5))).toHaveLength(1);
+  });
+
+  it('a pool of mined composites widens the views; the library itself is untouched', async () => {
+    const insert = libraryInserter({ sandbox: executor.sandbox });
+    const { dag } = await evolveLibrary(ToolDag.empty().add(seedRecords()), { steps: 4, batch: 8, seed: 2, testSize: 1, executor, insert, tokens: false });
+    const tasks = generateTasks({ seed: 11, n: 120, split: 'train' });
+    const pool = await compositePool(dag, tasks, executor, 40);
+    const extra = pool.names().filter((n) => !dag.has(n));
+    expect(extra.length).toBeGreaterThan(5);
+    expect(extra.length).toBeLessThanOrEqual(40);
+    for (const n of dag.names()) expect(pool.has(n)).toBe(true);
+    expect(await compositePool(dag, tasks, executor, 0)).toBe(dag);
+    const views = libraryViews(dag, 10, new Rng(3), pool);
+    expect(views[1]).toBe(dag);
+    const shown = new Set(views.slice(2).flatMap((v) => v.names().filter((n) => !dag.has(n))));
+    expect(shown.size).toBeGreaterThan(3); // pool composites reach the views
+    for (const v of views.slice(2)) for (const n of v.names()) for (const c of v.children(n)) expect(v.has(c)).toBe(true);
   });
 });
