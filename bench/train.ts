@@ -2,7 +2,8 @@
  * The GRPO co-evolution step, measured: rollouts/s, train tokens/s and the share of a step spent
  * in sampling, retrieval, sandbox, reward, backward (GRPO updates incl. reference log-probs) and
  * fold (abstractor + InsertTool). Runs a short co-evolution (stages 1–2 at small scale, then
- * `--steps` GRPO steps with the default G, batch and model) and reports the GRPO steps only.
+ * `--steps` GRPO steps with the default G, batch and model, teacher-guided groups so that every
+ * step has updates to measure) and reports the GRPO steps only.
  *
  *   npm run bench:train            node bin/cocoda.mjs bench train [--steps N] [--backend B] [--json]
  */
@@ -30,18 +31,23 @@ export async function runTrainBench(o: { steps?: number; backend?: string } = {}
   const { coevolve } = await import('../src/train/coevolve.ts');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cocoda-bench-train-'));
   const steps = o.steps ?? 4;
+  // The backend coevolve would pick (the fastest live one) unless one is asked for: named in the report.
+  const { fastestBackend } = await import('../src/policy/backend.ts');
+  const chosen = o.backend ?? (await fastestBackend()).backend;
   try {
     const res = await coevolve({
       dir,
       config: {
         warm: { steps: 3 },
         sft: { tasks: 60, epochs: 1 },
-        grpo: { steps },
+        // Teacher-guided groups: the small SFT student fails most rollouts alike, and a group with
+        // equal rewards has no update to measure; the teacher's member gives every group a spread.
+        grpo: { steps, guide: 1 },
         eval: { curvePerDepth: 0 },
         checkpointEvery: 1000,
       },
       planners: [],
-      ...(o.backend ? { backend: o.backend as never } : {}),
+      backend: chosen as never,
     });
     const ss: StepMetrics[] = res.steps;
     const sum = (k: keyof StepMetrics['ms']) => ss.reduce((a, s) => a + s.ms[k], 0);
@@ -52,7 +58,7 @@ export async function runTrainBench(o: { steps?: number; backend?: string } = {}
     const share = Object.fromEntries(phases.map((p) => [p, sum(p) / total])) as TrainBenchResult['share'];
     return {
       steps: ss.length, rollouts, rolloutsPerSec: rollouts / (total / 1000), trainTokensPerSec: tokens / (sum('backward') / 1000), share,
-      msPerStep: total / Math.max(1, ss.length), backend: o.backend ?? 'wasm', loadAvg: os.loadavg()[0]!, cpus: os.cpus().length,
+      msPerStep: total / Math.max(1, ss.length), backend: chosen, loadAvg: os.loadavg()[0]!, cpus: os.cpus().length,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
