@@ -18,8 +18,8 @@
  */
 import { CocodaError } from '../errors.ts';
 import type { ToolDag } from '../library/dag.ts';
-import type { CardSource, ShownCards } from '../planner/cards.ts';
-import type { PlannedSubGoal } from '../planner/decompose.ts';
+import { NO_CARDS, type CardSource } from '../planner/cards.ts';
+import type { EpisodeText } from '../planner/runner.ts';
 import type { PlannerQuery } from '../planner/prompt.ts';
 import type { ChatMessageIn, LlmClient } from './client.ts';
 
@@ -34,20 +34,12 @@ export interface LlmEpisodeOptions {
   maxProgramTokens?: number;
 }
 
-/** One episode through the endpoint. */
-export interface LlmEpisode {
-  query: number;
-  decompositionText: string;
-  goals: PlannedSubGoal[] | undefined;
-  decompositionError?: string;
-  shown: ShownCards;
-  programText: string;
-  programError?: string;
+/** One episode through the endpoint: what any planner's episode says, plus the messages. */
+export interface LlmEpisode extends EpisodeText {
   /** The two turns' messages, as sent (for logs and SFT data). */
   messages: ChatMessageIn[];
 }
 
-const EMPTY_CARDS: ShownCards = { tools: [], cards: [], perGoal: [], cover: [], tokens: 0 };
 
 /** Strips a reasoning block and surrounding space from an answer. */
 function answerText(s: string): string {
@@ -73,7 +65,7 @@ export async function runLlmEpisodes(llm: LlmClient, dag: ToolDag, source: CardS
         { role: 'system', content: PLANNER_SYSTEM },
         { role: 'user', content: userMessage(q) },
       ];
-      const ep: LlmEpisode = { query: i, decompositionText: '', goals: undefined, shown: EMPTY_CARDS, programText: '', messages };
+      const ep: LlmEpisode = { query: i, decompositionText: '', goals: undefined, shown: NO_CARDS, programText: '', messages };
       try {
         ep.decompositionText = answerText((await llm.chat('planner.decompose', messages, { ...sampling, maxTokens: opts.maxDecompositionTokens ?? 160 })).text);
       } catch (e) {

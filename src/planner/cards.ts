@@ -91,6 +91,9 @@ export interface ShownCards {
   tokens: number;
 }
 
+/** The cards of an episode that showed none (no sub-goals). */
+export const NO_CARDS: ShownCards = Object.freeze({ tools: [], cards: [], perGoal: [], cover: [], tokens: 0 }) as ShownCards;
+
 /** A strategy that turns sub-goals into cards over one library version. */
 export interface CardSource {
   readonly name: string;

@@ -20,7 +20,7 @@ import type { Policy } from '../policy/policy.ts';
 import { safeDecode, type FinishReason, type GenerateOptions } from '../policy/sampling.ts';
 import { chatStopIds, IM_END } from '../policy/chat.ts';
 import { CocodaError } from '../errors.ts';
-import type { CardSource, ShownCards } from './cards.ts';
+import { NO_CARDS, type CardSource, type ShownCards } from './cards.ts';
 import { parseDecomposition, type PlannedSubGoal } from './decompose.ts';
 import { cardsSegment, promptSegment, type PlannerQuery } from './prompt.ts';
 
@@ -55,7 +55,8 @@ async function generateChunked(policy: Policy, prompts: number[][], opts: Genera
   return out;
 }
 
-export interface Episode {
+/** What any planner's episode says (the policy's {@link Episode}, the LLM planner's episode). */
+export interface EpisodeText {
   /** Index of the query in the input. */
   query: number;
   decompositionText: string;
@@ -66,6 +67,9 @@ export interface Episode {
   programText: string;
   /** Why no program was written (context overflow), when none was. */
   programError?: string;
+}
+
+export interface Episode extends EpisodeText {
   /** prompt + decomposition + cards + program. */
   tokens: number[];
   /** 1 on decomposition and program tokens. */
@@ -75,7 +79,6 @@ export interface Episode {
   finish: [FinishReason, FinishReason | 'none'];
 }
 
-const EMPTY_CARDS: ShownCards = { tools: [], cards: [], perGoal: [], cover: [], tokens: 0 };
 
 /** Decoded assistant text without its end marker. */
 function turnText(policy: Policy, ids: number[]): string {
@@ -110,7 +113,7 @@ export async function runEpisodes(policy: Policy, dag: ToolDag, source: CardSour
     const decTokens = d.tokens[i]!;
     const text = turnText(policy, decTokens);
     const parsed = parseDecomposition(text);
-    let shown = EMPTY_CARDS;
+    let shown = NO_CARDS;
     let decompositionError: string | undefined;
     if (parsed.ok) {
       shown = source.cards(dag, parsed.goals);
